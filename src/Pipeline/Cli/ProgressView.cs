@@ -1,0 +1,57 @@
+// Renders training progress: a Spectre.Console bar with ETA, loss, LR and images/s on a terminal;
+// plain lines every few seconds on stderr when output is redirected (logs, CI, tests).
+using System.Diagnostics;
+using System.Globalization;
+using Gen.Pipeline.Training;
+using Spectre.Console;
+
+namespace Gen.Cli;
+
+public static class ProgressView
+{
+    private sealed class Sync<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    public static T Run<T>(CliContext cli, string title, Func<IProgress<TrainProgress>, T> work)
+    {
+        if (!cli.Interactive)
+        {
+            var clock = Stopwatch.StartNew();
+            double lastPrint = -10;
+            return work(new Sync<TrainProgress>(p =>
+            {
+                if (p.Message is not null) { cli.Err.WriteLine($"{title}: {p.Message}"); return; }
+                bool end = p.Step == p.TotalSteps;
+                if (!end && clock.Elapsed.TotalSeconds - lastPrint < 5) return;
+                lastPrint = clock.Elapsed.TotalSeconds;
+                cli.Err.WriteLine($"{title}: {Describe(p)}");
+            }));
+        }
+        T result = default!;
+        cli.ErrConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
+                     new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(title, maxValue: 1);
+                result = work(new Sync<TrainProgress>(p =>
+                {
+                    if (p.Message is not null) { task.Description = $"{title}: {Markup.Escape(p.Message)}"; return; }
+                    task.MaxValue = p.TotalSteps;
+                    task.Value = p.Step;
+                    task.Description = Markup.Escape($"{title} {Describe(p)}");
+                }));
+                task.StopTask();
+            });
+        return result;
+    }
+
+    private static string Describe(TrainProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s elapsed {Fmt(p.Elapsed)} eta {Fmt(p.Eta)}");
+
+    private static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,49 @@
+// Line plots of training curves (metrics.jsonl → PNG) with ScottPlot 5.
+using ScottPlot;
+
+namespace Gen.Pipeline.Imaging;
+
+public static class Plots
+{
+    /// <summary>One PNG per series: y against x, with a title and axis labels.</summary>
+    public static void Line(string path, string title, string xLabel, string yLabel,
+                            IReadOnlyList<(string Name, double[] X, double[] Y)> series, bool logY = false)
+    {
+        var plot = new Plot();
+        foreach (var (name, x, y) in series)
+        {
+            if (x.Length == 0) continue;
+            double[] ys = logY ? y.Select(v => Math.Log10(Math.Max(v, 1e-12))).ToArray() : y;
+            var s = plot.Add.Scatter(x, ys);
+            s.LegendText = name;
+            s.MarkerSize = x.Length > 60 ? 0 : 4;
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(logY ? $"log10 {yLabel}" : yLabel);
+        if (series.Count > 1) plot.ShowLegend();
+        string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        string tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
+        plot.SavePng(tmp, 640, 400);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Plots every metric of a metrics.jsonl against step into <paramref name="folder"/>.</summary>
+    public static IReadOnlyList<string> FromMetricsLog(string metricsPath, string folder)
+    {
+        var rows = Training.MetricsLog.Read(metricsPath);
+        var keys = rows.SelectMany(r => r.Keys).Distinct()
+                       .Where(k => k is not ("step" or "epoch" or "images" or "elapsed_s" or "rss_mb" or "images_per_s")).ToList();
+        var written = new List<string>();
+        foreach (string key in keys)
+        {
+            var pts = rows.Where(r => r.ContainsKey(key) && r.ContainsKey("step") && double.IsFinite(r[key])).ToList();
+            if (pts.Count == 0) continue;
+            string file = System.IO.Path.Combine(folder, key.Replace('/', '_') + ".png");
+            Line(file, key, "step", key, [(key, pts.Select(r => r["step"]).ToArray(), pts.Select(r => r[key]).ToArray())]);
+            written.Add(file);
+        }
+        return written;
+    }
+}
