@@ -38,6 +38,7 @@ public static class ClassifierEval
         using var _ = no_grad();
         foreach (int[] idx in Batches.Sequential(data.Count, batchSize))
         {
+            using var guard = NativeCallGuard.Enter();
             using var scope = NewDisposeScope();
             Tensor x = Augment.Normalize(Batches.Float(data, idx), config.Mean, config.Std);
             Tensor probs = nn.functional.softmax(model.call(x), 1);

@@ -6,6 +6,7 @@ using Gen.Cli;
 using Gen.Cli.Commands;
 using Gen.Pipeline;
 
+MallocTuning.Apply();
 return GenCli.Run(args, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected);
 
 namespace Gen.Cli

@@ -9,8 +9,9 @@ namespace Gen.Pipeline.Data;
 
 public static class Augment
 {
-    // ITU-R 601-2 luma, as torchvision's rgb_to_grayscale.
-    private const double LumaR = 0.299, LumaG = 0.587, LumaB = 0.114;
+    // ITU-R 601-2 luma with torchvision's rounding of the red weight (functional_tensor.rgb_to_grayscale
+    // uses 0.2989, PIL uses 0.299); we match torchvision's tensor path.
+    private const double LumaR = 0.2989, LumaG = 0.587, LumaB = 0.114;
 
     private static double[] Uniform(Generator g, long count)
     {
@@ -48,9 +49,8 @@ public static class Augment
 
     /// <summary>
     /// RandomResizedCrop(size, scale, ratio): torchvision's box sampling (area uniform in scale, log-ratio
-    /// uniform, 10 tries, then a centre crop with the ratio clamped), then a bilinear resize of the box,
-    /// done for the whole batch at once with affine_grid + grid_sample (no antialiasing; torchvision's
-    /// tensor path has none either before 0.15).
+    /// uniform, 10 tries, then a centre crop with the ratio clamped), then each box resized bilinearly
+    /// (align_corners=False, no antialiasing, as torchvision 0.14's tensor path).
     /// </summary>
     public static Tensor RandomResizedCrop(Tensor x, int size, Generator g, double scaleMin = 0.08, double scaleMax = 1.0,
                                            double ratioMin = 3.0 / 4.0, double ratioMax = 4.0 / 3.0)
@@ -59,44 +59,49 @@ public static class Augment
         int H = (int)x.shape[2], W = (int)x.shape[3];
         const int Tries = 10;
         double[] u = Uniform(g, b * (Tries * 4));
-        var theta = new float[b * 6];
         double area = (double)H * W, logR0 = Math.Log(ratioMin), logR1 = Math.Log(ratioMax);
-        for (long n = 0; n < b; n++)
+        var crops = new Tensor[b];
+        try
         {
-            int bh = 0, bw = 0, top = 0, left = 0;
-            bool found = false;
-            for (int t = 0; t < Tries && !found; t++)
+            for (long n = 0; n < b; n++)
             {
-                long k = (n * Tries + t) * 4;
-                double target = area * (scaleMin + (scaleMax - scaleMin) * u[k]);
-                double ratio = Math.Exp(logR0 + (logR1 - logR0) * u[k + 1]);
-                int cw = (int)Math.Round(Math.Sqrt(target * ratio)), ch = (int)Math.Round(Math.Sqrt(target / ratio));
-                if (cw > 0 && cw <= W && ch > 0 && ch <= H)
+                int bh = 0, bw = 0, top = 0, left = 0;
+                bool found = false;
+                for (int t = 0; t < Tries && !found; t++)
                 {
-                    top = (int)(u[k + 2] * (H - ch + 1));
-                    left = (int)(u[k + 3] * (W - cw + 1));
-                    bh = ch; bw = cw; found = true;
+                    long k = (n * Tries + t) * 4;
+                    double target = area * (scaleMin + (scaleMax - scaleMin) * u[k]);
+                    double ratio = Math.Exp(logR0 + (logR1 - logR0) * u[k + 1]);
+                    int cw = (int)Math.Round(Math.Sqrt(target * ratio)), ch = (int)Math.Round(Math.Sqrt(target / ratio));
+                    if (cw > 0 && cw <= W && ch > 0 && ch <= H)
+                    {
+                        top = (int)(u[k + 2] * (H - ch + 1));
+                        left = (int)(u[k + 3] * (W - cw + 1));
+                        bh = ch; bw = cw; found = true;
+                    }
                 }
+                if (!found)
+                {
+                    double inRatio = (double)W / H;
+                    if (inRatio < ratioMin) { bw = W; bh = (int)Math.Round(bw / ratioMin); }
+                    else if (inRatio > ratioMax) { bh = H; bw = (int)Math.Round(bh * ratioMax); }
+                    else { bw = W; bh = H; }
+                    top = (H - bh) / 2; left = (W - bw) / 2;
+                }
+                crops[n] = ResizedCrop(x.narrow(0, n, 1), top, left, bh, bw, size);
             }
-            if (!found)
-            {
-                double inRatio = (double)W / H;
-                if (inRatio < ratioMin) { bw = W; bh = (int)Math.Round(bw / ratioMin); }
-                else if (inRatio > ratioMax) { bh = H; bw = (int)Math.Round(bh * ratioMax); }
-                else { bw = W; bh = H; }
-                top = (H - bh) / 2; left = (W - bw) / 2;
-            }
-            // Output coordinate u ∈ [-1,1] samples the input at (2·left + bw)/W − 1 + u·bw/W (align_corners=False).
-            theta[n * 6 + 0] = (float)bw / W;
-            theta[n * 6 + 2] = (float)((2.0 * left + bw) / W - 1.0);
-            theta[n * 6 + 4] = (float)bh / H;
-            theta[n * 6 + 5] = (float)((2.0 * top + bh) / H - 1.0);
+            return cat(crops, 0);
         }
+        finally { foreach (var c in crops) c?.Dispose(); }
+    }
+
+    /// <summary>torchvision resized_crop: the box (top, left, height, width) resized bilinearly to size×size.</summary>
+    public static Tensor ResizedCrop(Tensor x, int top, int left, int height, int width, int size)
+    {
         using var scope = NewDisposeScope();
-        Tensor th = tensor(theta, [b, 2, 3]).to(x.device);
-        Tensor grid = affine_grid(th, [b, x.shape[1], size, size], align_corners: false);
-        return grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false)
-            .MoveToOuterDisposeScope();
+        Tensor box = x.narrow(2, top, height).narrow(3, left, width);
+        if (height == size && width == size) return box.clone().MoveToOuterDisposeScope();
+        return interpolate(box, [size, size], mode: InterpolationMode.Bilinear, align_corners: false).MoveToOuterDisposeScope();
     }
 
     public static Tensor Grayscale(Tensor x)

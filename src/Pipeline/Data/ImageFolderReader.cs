@@ -37,7 +37,14 @@ public static class ImageFolderReader
             throw new GenInputException($"folder '{root}' holds no PNG or JPEG images (looked in {classRoot} and its subfolders); point --data at a folder of images or of class subfolders");
 
         var decoded = new DecodedImage[files.Count];
-        Parallel.For(0, files.Count, i => decoded[i] = ImageCodec.Decode(files[i].Path));
+        try
+        {
+            Parallel.For(0, files.Count, i => decoded[i] = ImageCodec.Decode(files[i].Path));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<GenInputException>().FirstOrDefault() is { } first)
+        {
+            throw first;
+        }
 
         int h = decoded[0].Height, w = decoded[0].Width;
         for (int i = 1; i < decoded.Length; i++)

@@ -35,20 +35,20 @@ public sealed record ResNetConfig
 
 public sealed class BasicBlock : Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv1;
+    private readonly Module<Tensor, Tensor> conv1;
     private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv2;
+    private readonly Module<Tensor, Tensor> conv2;
     private readonly BatchNorm2d bn2;
     private readonly Sequential? downsample;
 
     public BasicBlock(long inPlanes, long planes, long stride) : base(nameof(BasicBlock))
     {
-        conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+        conv1 = Conv.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
         bn1 = BatchNorm2d(planes);
-        conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
+        conv2 = Conv.Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
         bn2 = BatchNorm2d(planes);
         if (stride != 1 || inPlanes != planes)
-            downsample = Sequential(Conv2d(inPlanes, planes, 1, stride: stride, bias: false), BatchNorm2d(planes));
+            downsample = Sequential(Conv.Conv2d(inPlanes, planes, 1, stride: stride, bias: false), BatchNorm2d(planes));
         RegisterComponents();
     }
 
@@ -66,7 +66,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 
 public sealed class ResNet : Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv1;
+    private readonly Module<Tensor, Tensor> conv1;
     private readonly BatchNorm2d bn1;
     private readonly Sequential[] layers;   // registered as layer1..layerN (torchvision names)
     private readonly Linear fc;
@@ -75,7 +75,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     {
         config.Validate();
         Config = config;
-        conv1 = Conv2d(config.InChannels, config.Widths[0], 3, stride: config.StemStride, padding: 1, bias: false);
+        conv1 = Conv.Conv2d(config.InChannels, config.Widths[0], 3, stride: config.StemStride, padding: 1, bias: false);
         bn1 = BatchNorm2d(config.Widths[0]);
         var stages = new List<Sequential>();
         long inPlanes = config.Widths[0];
@@ -105,7 +105,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
         {
             switch (m)
             {
-                case Conv2d c: Init.KaimingNormalFanOut(c.weight!, g); break;
+                case TorchSharp.Modules.Conv2d or NarrowConv2d: Init.KaimingNormalFanOut(Conv.Parameters((Module<Tensor, Tensor>)m).Weight, g); break;
                 case BatchNorm2d bn:
                     using (no_grad()) { bn.weight!.fill_(1); bn.bias!.zero_(); }
                     break;

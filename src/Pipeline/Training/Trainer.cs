@@ -67,12 +67,13 @@ public sealed class Trainer
         using Ema? ema = _c.EmaHalfLifeImages > 0 ? new Ema(model) : null;
         long start = 0;
         double elapsedBefore = 0;
+        var window = new LogWindow();
         if (resume)
         {
             if (!File.Exists(statePath))
                 throw new GenInputException($"nothing to resume in '{_dir}': it holds no {StateFile}; run without --resume to start a new run");
             CheckResumable();
-            (start, elapsedBefore) = LoadState(statePath, model, optimizer, ema);
+            (start, elapsedBefore) = LoadState(statePath, model, optimizer, ema, window);
             log.TruncateAfter(start);
             _progress?.Report(new TrainProgress(start, total, double.NaN, 0, 0, TimeSpan.FromSeconds(elapsedBefore), TimeSpan.Zero,
                                                 order.EpochOf(start), $"resumed from step {start}"));
@@ -88,11 +89,8 @@ public sealed class Trainer
             throw new GenInputException($"the run in '{_dir}' already finished {start} of {total} steps; pass a larger --steps to train further");
 
         var clock = Stopwatch.StartNew();
-        var window = Stopwatch.StartNew();
+        var speedClock = Stopwatch.StartNew();
         long windowImages = 0;
-        double lossSum = 0;
-        int lossCount = 0;
-        var metricSums = new Dictionary<string, double>(StringComparer.Ordinal);
         long imagesSeen = start * _c.Batch;
         double lastLr = 0;
         bool interrupted = false;
@@ -101,6 +99,7 @@ public sealed class Trainer
         for (; step < total; step++)
         {
             if (cancel.IsCancellationRequested) { interrupted = true; break; }
+            using (NativeCallGuard.Enter())
             using (var scope = NewDisposeScope())
             {
                 int[] indices = order.Indices(step);
@@ -112,30 +111,30 @@ public sealed class Trainer
                 model.train();
                 StepOutput output = _method.Step(batch, ctx);
                 double loss = output.Loss.item<float>();
-                if (!double.IsFinite(loss)) throw Diverged("loss", loss, step, lr);
+                if (!double.IsFinite(loss)) throw Diverged("loss", loss, step, lr, model);
                 optimizer.ZeroGrad();
                 output.Loss.backward();
                 if (_c.ClipGradNorm > 0)
                 {
                     double norm = nn.utils.clip_grad_norm_(optimizer.Parameters, _c.ClipGradNorm);
-                    if (!double.IsFinite(norm)) throw Diverged("gradient norm", norm, step, lr);
+                    if (!double.IsFinite(norm)) throw Diverged("gradient norm", norm, step, lr, model);
                 }
                 optimizer.Step(lr);
                 imagesSeen += _c.Batch;
                 ema?.Update(model, Ema.Beta(_c.Batch, _c.EmaHalfLifeImages, _c.EmaRampup, imagesSeen));
                 _method.AfterStep(ctx);
-                lossSum += loss;
-                lossCount++;
+                window.LossSum += loss;
+                window.Count++;
                 if (output.Metrics is not null)
                     foreach (var (k, v) in output.Metrics)
-                        metricSums[k] = metricSums.GetValueOrDefault(k) + v.item<float>();
+                        window.Sums[k] = window.Sums.GetValueOrDefault(k) + v.item<float>();
             }
             windowImages += _c.Batch;
             long done = step + 1;
             double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
-            double ips = windowImages / Math.Max(window.Elapsed.TotalSeconds, 1e-9);
+            double ips = windowImages / Math.Max(speedClock.Elapsed.TotalSeconds, 1e-9);
             double rate = (done - start) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            _progress?.Report(new TrainProgress(done, total, lossSum / Math.Max(lossCount, 1), lastLr, ips,
+            _progress?.Report(new TrainProgress(done, total, window.LossSum / Math.Max(window.Count, 1), lastLr, ips,
                 TimeSpan.FromSeconds(elapsed), TimeSpan.FromSeconds((total - done) / Math.Max(rate, 1e-9)), order.EpochOf(step)));
 
             if (done % _c.LogEvery == 0 || done == total)
@@ -144,21 +143,21 @@ public sealed class Trainer
                 {
                     ["step"] = done,
                     ["epoch"] = (double)done * _c.Batch / _data.Count,
-                    ["loss"] = lossSum / lossCount,
+                    ["loss"] = window.LossSum / window.Count,
                     ["lr"] = lastLr,
                     ["images_per_s"] = ips,
                     ["elapsed_s"] = elapsed,
                     ["rss_mb"] = Environment.WorkingSet / 1048576.0,
                 };
-                foreach (var (k, v) in metricSums) row[k] = v / lossCount;
+                foreach (var (k, v) in window.Sums) row[k] = v / window.Count;
                 log.Append(row);
-                lossSum = 0; lossCount = 0; metricSums.Clear();
-                window.Restart(); windowImages = 0;
+                window = new LogWindow();
+                speedClock.Restart(); windowImages = 0;
             }
             if (_evaluate is not null && _c.EvalEvery > 0 && done % _c.EvalEvery == 0 && done != total)
                 log.Append(Evaluate(model, ema, done));
             if (_c.CheckpointEvery > 0 && done % _c.CheckpointEvery == 0 && done != total)
-                SaveCheckpoint(done, model, optimizer, ema, elapsedBefore + clock.Elapsed.TotalSeconds, snapshot: true);
+                SaveCheckpoint(done, model, optimizer, ema, window, elapsedBefore + clock.Elapsed.TotalSeconds, snapshot: true);
         }
 
         var final = new Dictionary<string, double>();
@@ -169,7 +168,7 @@ public sealed class Trainer
             foreach (var (k, v) in row) final[k] = v;
         }
         double totalElapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
-        SaveCheckpoint(step, model, optimizer, ema, totalElapsed, snapshot: !interrupted);
+        SaveCheckpoint(step, model, optimizer, ema, window, totalElapsed, snapshot: !interrupted);
         try { Plots.FromMetricsLog(log.Path, Path.Combine(_dir, PlotDir)); }
         catch (Exception e) when (e is not GenInputException)
         {
@@ -178,8 +177,12 @@ public sealed class Trainer
         return new TrainResult(step, _dir, LastPath(_dir), interrupted, final, totalElapsed);
     }
 
-    private GenInputException Diverged(string what, double value, long step, double lr) =>
-        new($"training diverged: the {what} became {value} at step {step + 1}; lower --lr (it was {lr:G4}) or set --clip 1.0; the last checkpoint in '{_dir}' is intact and --resume continues from it");
+    private GenInputException Diverged(string what, double value, long step, double lr, nn.Module model)
+    {
+        string? bad = model.named_parameters().Where(p => !p.parameter.isfinite().all().item<bool>()).Select(p => p.name).FirstOrDefault();
+        string where = bad is null ? "" : $" (weights already non-finite, first: {bad})";
+        return new($"training diverged: the {what} became {value} at step {step + 1}{where}; lower --lr (it was {lr:G4}) or set --clip 1.0; the last checkpoint in '{_dir}' is intact and --resume continues from it");
+    }
 
     private Dictionary<string, double> Evaluate(nn.Module model, Ema? ema, long step)
     {
@@ -218,7 +221,7 @@ public sealed class Trainer
         }
     }
 
-    private void SaveCheckpoint(long step, nn.Module model, Optimizer optimizer, Ema? ema, double elapsed, bool snapshot)
+    private void SaveCheckpoint(long step, nn.Module model, Optimizer optimizer, Ema? ema, LogWindow window, double elapsed, bool snapshot)
     {
         IReadOnlyDictionary<string, Tensor> evalWeights = ema?.State ?? model.state_dict();
         var meta = new Dictionary<string, string>(_method.Metadata) { ["gen.ema"] = ema is null ? "off" : "on" };
@@ -236,12 +239,13 @@ public sealed class Trainer
             ["optimizer_steps"] = optimizer.StepCount,
             ["seed"] = _c.Seed,
             ["elapsed_s"] = elapsed,
+            ["log_window"] = window.ToJson(),
         };
         Checkpoint.Save(Path.Combine(_dir, StateFile), state, _method.Kind, _method.ConfigJson, step,
                         new Dictionary<string, string> { ["gen.train_state"] = trainState.ToJsonString() });
     }
 
-    private (long Step, double Elapsed) LoadState(string path, nn.Module model, Optimizer optimizer, Ema? ema)
+    private (long Step, double Elapsed) LoadState(string path, nn.Module model, Optimizer optimizer, Ema? ema, LogWindow window)
     {
         var (file, info) = Checkpoint.Open(path, _method.Kind);
         if (!JsonNode.DeepEquals(JsonNode.Parse(info.ConfigJson), JsonNode.Parse(_method.ConfigJson)))
@@ -266,6 +270,7 @@ public sealed class Trainer
                 if (emaState.Count == 0) throw new GenInputException($"'{path}' holds no EMA weights but this run uses EMA; resume with the same --ema setting");
                 ema.Load(emaState);
             }
+            if (state["log_window"] is JsonObject w) window.Load(w);
             return (step, state["elapsed_s"]?.GetValue<double>() ?? 0);
         }
         finally
@@ -304,5 +309,32 @@ public sealed class Trainer
         };
         foreach (var (k, v) in _runInfo) cfg[k] = v?.DeepClone();
         AtomicFile.WriteAllText(Path.Combine(_dir, ConfigFile), cfg.ToJsonString(Json.Options));
+    }
+
+    /// <summary>
+    /// Sums over the steps since the last metrics.jsonl line. Saved with the resume state, so a run
+    /// resumed between two log lines writes the same next line as an uninterrupted run.
+    /// </summary>
+    private sealed class LogWindow
+    {
+        public double LossSum;
+        public int Count;
+        public Dictionary<string, double> Sums { get; } = new(StringComparer.Ordinal);
+
+        public JsonObject ToJson()
+        {
+            var sums = new JsonObject();
+            foreach (var (k, v) in Sums) sums[k] = v;
+            return new JsonObject { ["loss_sum"] = LossSum, ["count"] = Count, ["sums"] = sums };
+        }
+
+        public void Load(JsonObject o)
+        {
+            LossSum = o["loss_sum"]?.GetValue<double>() ?? 0;
+            Count = o["count"]?.GetValue<int>() ?? 0;
+            Sums.Clear();
+            if (o["sums"] is JsonObject sums)
+                foreach (var (k, v) in sums) Sums[k] = v!.GetValue<double>();
+        }
     }
 }
