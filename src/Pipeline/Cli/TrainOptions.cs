@@ -42,8 +42,16 @@ public sealed class TrainOptions
     public TrainConfig Build(ParseResult r, TrainConfig defaults)
     {
         var c = defaults;
-        if (r.GetValue(Steps) is { } steps) c = c with { Steps = steps, Epochs = 0 };
-        else if (r.GetValue(Epochs) is { } epochs) c = c with { Epochs = epochs, Steps = 0 };
+        if (r.GetValue(Steps) is { } steps)
+        {
+            if (steps <= 0) throw new Gen.Pipeline.GenInputException($"--steps must be positive, got {steps}");
+            c = c with { Steps = steps, Epochs = 0 };
+        }
+        else if (r.GetValue(Epochs) is { } epochs)
+        {
+            if (!(epochs > 0)) throw new Gen.Pipeline.GenInputException($"--epochs must be positive, got {epochs}");
+            c = c with { Epochs = epochs, Steps = 0 };
+        }
         if (r.GetValue(Batch) is { } b) c = c with { Batch = b };
         if (r.GetValue(Lr) is { } lr) c = c with { Lr = lr };
         if (r.GetValue(Seed) is { } seed) c = c with { Seed = seed };
