@@ -19,7 +19,7 @@ public sealed record TrainClassifierParams
     public required TrainConfig Train { get; init; }
     public int Width { get; init; } = 32;               // stage widths are Width·(1, 2, 4)
     public int[] Blocks { get; init; } = [2, 2, 2];
-    public int StemStride { get; init; } = 1;
+    public int StemStride { get; init; } = 2;
     public double LabelSmoothing { get; init; } = 0;
     public bool Resume { get; init; }
 }

@@ -15,13 +15,19 @@ public sealed class CliContext
 
     public static CliContext Create(TextWriter stdout, TextWriter stderr, bool interactive, CancellationToken cancel)
     {
-        IAnsiConsole Make(TextWriter w, bool ansi) => AnsiConsole.Create(new AnsiConsoleSettings
+        IAnsiConsole Make(TextWriter w, bool ansi)
         {
-            Out = new AnsiConsoleOutput(w),
-            Ansi = ansi ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = ansi ? InteractionSupport.Detect : InteractionSupport.No,
-        });
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(w),
+                Ansi = ansi ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                Interactive = ansi ? InteractionSupport.Detect : InteractionSupport.No,
+            });
+            // Redirected output (logs, files, CI) has no terminal width; tables would wrap at 80.
+            if (!ansi) console.Profile.Width = 120;
+            return console;
+        }
         return new CliContext
         {
             Out = stdout,

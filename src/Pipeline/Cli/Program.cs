@@ -23,6 +23,8 @@ namespace Gen.Cli
             root.Subcommands.Add(train);
             root.Subcommands.Add(eval);
             root.Subcommands.Add(DataCommands.Create(cli));
+            DiffusionCommands.Register(train, root, cli);
+            foreach (var command in RepresentationCommands.Create(cli)) root.Subcommands.Add(command);
             return root;
         }
 

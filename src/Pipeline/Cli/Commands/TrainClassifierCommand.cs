@@ -10,11 +10,14 @@ namespace Gen.Cli.Commands;
 
 public static class TrainClassifierCommand
 {
-    // The default recipe, measured in bench/classifier (see bench/RESULTS.md): SGD + Nesterov, cosine
-    // decay, batch 128, 15 epochs of Fashion-MNIST.
+    // The default recipe, measured in bench/classifier (see bench/RESULTS.md): width 32 with a stride-2
+    // stem (stage widths 32/64/128 at 14/7/4 px), SGD + Nesterov, 200 warm-up steps then cosine decay,
+    // batch 128, 12 epochs of Fashion-MNIST: 93.2% test accuracy. The stride-2 stem trains ~4× faster
+    // than stride 1 at this width (1,500 vs 330 img/s on 2 cores), which is what fits 12 epochs into
+    // the 10-minute budget.
     public static readonly TrainConfig Defaults = new()
     {
-        Epochs = 15,
+        Epochs = 12,
         Batch = 128,
         Lr = 0.1,
         Optimizer = OptimizerKind.Sgd,
@@ -35,7 +38,7 @@ public static class TrainClassifierCommand
         var evalData = new Option<string?>("--eval-data") { Description = "Evaluation data (default: the test split of --data)" };
         var width = new Option<int>("--width") { Description = "Channels of the first stage; stages use width·(1,2,4)", DefaultValueFactory = _ => 32 };
         var blocks = new Option<string>("--blocks") { Description = "BasicBlocks per stage, e.g. 2,2,2", DefaultValueFactory = _ => "2,2,2" };
-        var stemStride = new Option<int>("--stem-stride") { Description = "Stride of the first convolution (1 or 2)", DefaultValueFactory = _ => 1 };
+        var stemStride = new Option<int>("--stem-stride") { Description = "Stride of the first convolution (1 or 2)", DefaultValueFactory = _ => 2 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the cross-entropy", DefaultValueFactory = _ => 0.0 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the resolved options and exit" };

@@ -1,0 +1,141 @@
+// gen-bench: measurements that need more control than the gen CLI gives.
+//   gen-bench matmul [--n 2048] [--threads T] [--dtype f32|bf16]
+//   gen-bench classifier-step [--rounds 5] [--steps 30] [--batch 128] [--threads T] [--width 32] [--stem-stride 2]
+// classifier-step interleaves rounds of fp32 matmul and classifier training steps in one process,
+// so the achieved GFLOP/s and the matmul peak come from the same load conditions.
+using System.Diagnostics;
+using System.Globalization;
+using Gen.Bench;
+using Gen.Pipeline;
+using Gen.Pipeline.Classifier;
+using Gen.Pipeline.Data;
+using Gen.Pipeline.Models;
+using Gen.Pipeline.Training;
+using static TorchSharp.torch;
+
+MallocTuning.Apply();
+var opts = Args.Parse(args.Skip(1));
+int threads = opts.Int("threads", 0);
+if (threads > 0) set_num_threads(threads);
+switch (args.FirstOrDefault())
+{
+    case "matmul":
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"matmul {opts.Str("dtype", "f32")} n={opts.Int("n", 2048)}: {Bench.MatmulGflops(opts.Int("n", 2048), opts.Str("dtype", "f32") == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32, 5):F1} GFLOP/s (threads {get_num_threads()})"));
+        break;
+    case "classifier-step":
+        Bench.ClassifierStep(opts);
+        break;
+    default:
+        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step [options]");
+        return 2;
+}
+return 0;
+
+namespace Gen.Bench
+{
+    public sealed class Args
+    {
+        private readonly Dictionary<string, string> _v = new();
+
+        public static Args Parse(IEnumerable<string> args)
+        {
+            var a = new Args();
+            string? key = null;
+            foreach (string s in args)
+            {
+                if (s.StartsWith("--", StringComparison.Ordinal)) { key = s[2..]; a._v[key] = "true"; }
+                else if (key is not null) { a._v[key] = s; key = null; }
+            }
+            return a;
+        }
+
+        public int Int(string k, int d) => _v.TryGetValue(k, out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : d;
+        public string Str(string k, string d) => _v.TryGetValue(k, out var s) ? s : d;
+    }
+
+    public static class Bench
+    {
+        public static double MatmulGflops(int n, ScalarType dtype, int reps)
+        {
+            using var scope = NewDisposeScope();
+            var g = new Generator(1);
+            var a = randn([n, n], generator: g).to_type(dtype);
+            var b = randn([n, n], generator: g).to_type(dtype);
+            a.matmul(b).Dispose(); // warm-up
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) a.matmul(b).Dispose();
+            return 2.0 * n * n * n * reps / sw.Elapsed.TotalSeconds / 1e9;
+        }
+
+        /// <summary>Forward FLOPs of the ResNet on an H×W input: 2·MACs of every conv and the linear head.</summary>
+        public static double ResNetForwardFlops(ResNetConfig c, int h, int w)
+        {
+            double flops = 0;
+            int H = h, W = w;
+            int Out(int x, int stride) => (x + 2 - 3) / stride + 1;
+            H = Out(H, c.StemStride); W = Out(W, c.StemStride);
+            flops += 2.0 * c.InChannels * c.Widths[0] * 9 * H * W;
+            int cin = c.Widths[0];
+            for (int s = 0; s < c.Widths.Length; s++)
+                for (int b = 0; b < c.Blocks[s]; b++)
+                {
+                    int stride = s > 0 && b == 0 ? 2 : 1, cout = c.Widths[s];
+                    int h2 = Out(H, stride), w2 = Out(W, stride);
+                    flops += 2.0 * cin * cout * 9 * h2 * w2 + 2.0 * cout * cout * 9 * h2 * w2;
+                    if (stride != 1 || cin != cout) flops += 2.0 * cin * cout * h2 * w2;
+                    H = h2; W = w2; cin = cout;
+                }
+            return flops + 2.0 * cin * c.Classes;
+        }
+
+        public static void ClassifierStep(Args o)
+        {
+            int rounds = o.Int("rounds", 5), steps = o.Int("steps", 30), batch = o.Int("batch", 128);
+            var resnet = new ResNetConfig { InChannels = 1, Classes = 10, Widths = [o.Int("width", 32), 2 * o.Int("width", 32), 4 * o.Int("width", 32)], Blocks = [2, 2, 2], StemStride = o.Int("stem-stride", 2) };
+            var config = new ClassifierConfig { ResNet = resnet, Mean = [0.286], Std = [0.353], ImageSize = 28 };
+            using var method = new ClassifierMethod(config, new Generator(0));
+            var train = new TrainConfig { Steps = 1, Batch = batch, Lr = 0.05 };
+            using var optimizer = new Optimizer(train, ((ITrainMethod)method).ParamGroups());
+            var rng = new Generator(3);
+            double trainFlops = 3 * ResNetForwardFlops(resnet, 28, 28);   // forward + backward ≈ 3× forward
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"classifier width {resnet.Widths[0]} stem-stride {resnet.StemStride}: {ResNetForwardFlops(resnet, 28, 28) / 1e9:F4} GFLOP forward per image, threads {get_num_threads()}"));
+            var imgs = new List<double>();
+            var achieved = new List<double>();
+            var peaks = new List<double>();
+            for (int r = 0; r < rounds + 1; r++)
+            {
+                double peak = MatmulGflops(2048, ScalarType.Float32, 3);
+                var sw = Stopwatch.StartNew();
+                for (int s = 0; s < steps; s++)
+                {
+                    using var guard = NativeCallGuard.Enter();
+                    using var scope = NewDisposeScope();
+                    var x = rand([batch, 1, 28, 28], generator: rng);
+                    var y = randint(0, 10, [batch], generator: rng);
+                    var ctx = new StepContext { Step = s, TotalSteps = steps, Lr = 0.05, ImagesSeen = 0, Generator = rng };
+                    method.Model.train();
+                    var outp = method.Step(new Batch(x, y, []), ctx);
+                    optimizer.ZeroGrad();
+                    outp.Loss.backward();
+                    optimizer.Step(0.05);
+                }
+                double ips = steps * batch / sw.Elapsed.TotalSeconds;
+                if (r == 0) continue; // warm-up round
+                imgs.Add(ips);
+                achieved.Add(ips * trainFlops / 1e9);
+                peaks.Add(peak);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {r}: matmul {peak:F1} GFLOP/s | train {ips:F0} img/s = {ips * trainFlops / 1e9:F1} GFLOP/s ({100 * ips * trainFlops / 1e9 / peak:F0}% of matmul)"));
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"median: matmul {Median(peaks):F1} GFLOP/s, train {Median(imgs):F0} img/s, {Median(achieved):F1} GFLOP/s, ratio {Median(achieved) / Median(peaks):F2}"));
+        }
+
+        private static double Median(List<double> v)
+        {
+            var s = v.Order().ToList();
+            return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Gen's main job on a fresh machine: installs what is missing, builds in Release, then runs the
+# default job on Fashion-MNIST. Safe to re-run: finished work is reused, interrupted work resumes.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\n== %s\n' "$*"; }
+
+# 1. Prerequisites -----------------------------------------------------------------------------
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET 10 SDK is missing; install it (https://learn.microsoft.com/dotnet/core/install/linux-debian) and run ./run.sh again" >&2
+  exit 2
+fi
+need_apt=()
+[ -d /usr/share/datasets/fashion-mnist ] || [ -n "${GEN_DATA:-}" ] || [ -d "${GEN_HOME:-$HOME/.cache/gen}/datasets/fashion-mnist" ] || need_apt+=(dataset-fashion-mnist)
+command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi dejavu || need_apt+=(fonts-dejavu-core)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${need_apt[*]} with apt"
+    apt-get install -y "${need_apt[@]}" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "${need_apt[@]}" >/dev/null; }
+  else
+    echo "missing Debian packages: ${need_apt[*]}; install them with: sudo apt-get install ${need_apt[*]}" >&2
+    [[ " ${need_apt[*]} " == *" dataset-fashion-mnist "* ]] && exit 2
+  fi
+fi
+
+# 2. Build --------------------------------------------------------------------------------------
+say "building Gen (Release)"
+dotnet build -c Release src/Pipeline/Cli/Gen.Cli.csproj -nologo -clp:ErrorsOnly -v:q
+gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
+
+# 3. The default job ----------------------------------------------------------------------------
+gen data info fashion-mnist
+run=runs/demo-classifier
+if [ -f "$run/stage.json" ] && grep -q '"status": "complete"' "$run/stage.json"; then
+  say "reusing the finished demo run in $run"
+elif [ -f "$run/state.safetensors" ]; then
+  say "resuming the demo run in $run"
+  gen train classifier --data fashion-mnist --out "$run" --resume
+else
+  say "training a small ResNet on Fashion-MNIST for 2 epochs (about two minutes on 2 cores)"
+  gen train classifier --data fashion-mnist --out "$run" --epochs 2 --warmup 100
+fi
+say "test accuracy, confusion matrix and a captioned prediction grid"
+gen eval classifier "$run" --data fashion-mnist:test --grid "$run/predictions.png" --n 64
+echo "training curves: $run/plots/"
