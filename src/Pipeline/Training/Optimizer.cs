@@ -9,8 +9,9 @@ using static TorchSharp.torch;
 namespace Gen.Pipeline.Training;
 
 /// <summary>A named group of parameters with its own weight decay and LR multiplier.</summary>
+/// <remarks>FixedLr: the group ignores the schedule and keeps the peak LR (SimSiam's predictor; issue 6).</remarks>
 public sealed record ParamGroupSpec(string Name, IReadOnlyList<(string Name, Parameter Param)> Params,
-                                    double? WeightDecay = null, double LrScale = 1.0);
+                                    double? WeightDecay = null, double LrScale = 1.0, bool FixedLr = false);
 
 public sealed class Optimizer : IDisposable
 {
@@ -51,13 +52,14 @@ public sealed class Optimizer : IDisposable
             using var scope = NewDisposeScope();
             Tensor? grad = p.grad;
             if (grad is null) continue;
-            double groupLr = lr * group.LrScale;
+            double groupLr = (group.FixedLr ? _c.Lr : lr) * group.LrScale;
             double wd = group.WeightDecay ?? _c.WeightDecay;
             switch (_c.Optimizer)
             {
                 case OptimizerKind.Sgd: SgdStep(name, p, grad, groupLr, wd); break;
                 case OptimizerKind.Adam: AdamStep(name, p, grad, groupLr, wd, decoupled: false); break;
                 case OptimizerKind.AdamW: AdamStep(name, p, grad, groupLr, wd, decoupled: true); break;
+                case OptimizerKind.Lars: LarsStep(name, p, grad, groupLr, wd); break;
             }
         }
     }
@@ -65,6 +67,40 @@ public sealed class Optimizer : IDisposable
     private void SgdStep(string name, Parameter p, Tensor grad, double lr, double wd)
     {
         Tensor d = wd != 0 ? grad.add(p, wd) : grad;
+        if (_c.Momentum != 0)
+        {
+            string key = name + ".momentum_buffer";
+            if (!_state.TryGetValue(key, out Tensor? buf))
+            {
+                buf = d.detach().clone();
+                buf.DetachFromDisposeScope();
+                _state[key] = buf;
+            }
+            else buf.mul_(_c.Momentum).add_(d);
+            d = _c.Nesterov ? d.add(buf, _c.Momentum) : buf;
+        }
+        p.add_(d, -lr);
+    }
+
+    /// <summary>
+    /// LARS (You et al. 2017, eq. 6) as solo-learn's solo/utils/lars.py (added for issue 6): for
+    /// parameters that are not 1-D (or all, without the exclusion) with non-zero weight and gradient norms,
+    /// r = η‖w‖/(‖g‖ + wd‖w‖ + eps), clipped to min(r/lr, 1), and g ← r(g + wd·w); 1-D parameters keep the
+    /// plain gradient (no scaling, no decay). Then SGD momentum (dampening 0, optional Nesterov).
+    /// </summary>
+    private void LarsStep(string name, Parameter p, Tensor grad, double lr, double wd)
+    {
+        Tensor d = grad;
+        if (p.dim() != 1 || !_c.LarsExcludeBiasNorm)
+        {
+            double pNorm = p.norm().item<float>(), gNorm = grad.norm().item<float>();
+            if (pNorm != 0 && gNorm != 0)
+            {
+                double r = _c.LarsEta * pNorm / (gNorm + pNorm * wd + _c.Eps);
+                if (_c.LarsClip) r = Math.Min(r / lr, 1);
+                d = grad.add(p, wd).mul_(r);
+            }
+        }
         if (_c.Momentum != 0)
         {
             string key = name + ".momentum_buffer";

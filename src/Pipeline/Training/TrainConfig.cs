@@ -2,7 +2,7 @@
 // override them with their own cited defaults. Serialized into the run's config.json.
 namespace Gen.Pipeline.Training;
 
-public enum OptimizerKind { Sgd, Adam, AdamW }
+public enum OptimizerKind { Sgd, Adam, AdamW, Lars }
 
 public enum LrScheduleKind { Cosine, Constant }
 
@@ -19,6 +19,9 @@ public sealed record TrainConfig
     public double Beta1 { get; init; } = 0.9;           // Adam (Kingma & Ba 2015 defaults)
     public double Beta2 { get; init; } = 0.999;
     public double Eps { get; init; } = 1e-8;
+    public double LarsEta { get; init; } = 0.02;        // LARS trust coefficient η ([solo] simclr.yaml eta_lars 0.02; issue 6)
+    public bool LarsClip { get; init; } = true;         // LARS r clipped to min(r/lr, 1) ([solo] lars.py clip_lr)
+    public bool LarsExcludeBiasNorm { get; init; } = true; // 1-D parameters skip LARS scaling and decay ([solo] exclude_bias_n_norm)
     public LrScheduleKind Schedule { get; init; } = LrScheduleKind.Cosine;
     public long WarmupSteps { get; init; } = 0;
     public double MinLrFactor { get; init; } = 0.0;     // cosine ends at Lr·MinLrFactor (SGDR, Loshchilov & Hutter 2017)

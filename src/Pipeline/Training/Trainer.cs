@@ -53,6 +53,16 @@ public sealed class Trainer
 
     public static string LastPath(string runDir) => Path.Combine(runDir, LastFile);
 
+    /// <summary>
+    /// Optional periodic hook run with the sample-ready (EMA when enabled) weights, e.g. a generator's
+    /// sample grid: called every <see cref="SampleEvery"/> steps and once at the end of an
+    /// uninterrupted run, with the number of completed steps. Added for issue 5 (diffusion).
+    /// </summary>
+    public Action<nn.Module, long>? OnSample { get; init; }
+
+    /// <summary>Steps between <see cref="OnSample"/> calls (0 = only at the end).</summary>
+    public long SampleEvery { get; init; }
+
     public TrainResult Run(bool resume, CancellationToken cancel = default)
     {
         if (_c.Threads > 0) set_num_threads(_c.Threads);
@@ -154,6 +164,8 @@ public sealed class Trainer
                 window = new LogWindow();
                 speedClock.Restart(); windowImages = 0;
             }
+            if (OnSample is not null && SampleEvery > 0 && done % SampleEvery == 0 && done != total)
+                WithEvalWeights(model, ema, m => OnSample(m, done));
             if (_evaluate is not null && _c.EvalEvery > 0 && done % _c.EvalEvery == 0 && done != total)
                 log.Append(Evaluate(model, ema, done));
             if (_c.CheckpointEvery > 0 && done % _c.CheckpointEvery == 0 && done != total)
@@ -161,6 +173,7 @@ public sealed class Trainer
         }
 
         var final = new Dictionary<string, double>();
+        if (!interrupted && OnSample is not null) WithEvalWeights(model, ema, m => OnSample(m, step));
         if (!interrupted && _evaluate is not null)
         {
             var row = Evaluate(model, ema, step);

@@ -1,0 +1,200 @@
+// diff-bench: diffusion measurements that need more control than the gen CLI.
+//   diff-bench profile [--batch 128] [--res 32] [--threads T] [--reps 3]
+using System.Diagnostics;
+using System.Globalization;
+using Gen.Generative.Diffusion;
+using Gen.Pipeline;
+using static TorchSharp.torch;
+
+MallocTuning.Apply();
+var opts = Args.Parse(args.Skip(1));
+int threads = opts.Int("threads", 0);
+if (threads > 0) set_num_threads(threads);
+switch (args.FirstOrDefault())
+{
+    case "profile": Profile.Run(opts); break;
+    case "debug1": Debug1.Run(); break;
+    case "debug2": Debug2.Run(); break;
+    case "debug3": Debug3.Run(); break;
+    case "debug4": Debug4.Run(opts); break;
+    default:
+        Console.Error.WriteLine("usage: diff-bench profile [options]");
+        return 2;
+}
+return 0;
+
+public sealed class Args
+{
+    private readonly Dictionary<string, string> _v = new();
+
+    public static Args Parse(IEnumerable<string> args)
+    {
+        var a = new Args();
+        string? key = null;
+        foreach (string s in args)
+        {
+            if (s.StartsWith("--", StringComparison.Ordinal)) { key = s[2..]; a._v[key] = "true"; }
+            else if (key is not null) { a._v[key] = s; key = null; }
+        }
+        return a;
+    }
+
+    public int Int(string k, int d) => _v.TryGetValue(k, out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : d;
+    public double Dbl(string k, double d) => _v.TryGetValue(k, out var s) ? double.Parse(s, CultureInfo.InvariantCulture) : d;
+    public string Str(string k, string d) => _v.TryGetValue(k, out var s) ? s : d;
+    public bool Has(string k) => _v.ContainsKey(k);
+}
+
+public static class Profile
+{
+    public static double Time(Action a, int reps)
+    {
+        a();
+        var times = new List<double>();
+        for (int i = 0; i < reps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (NativeCallGuard.Enter()) a();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    public static void Run(Args o)
+    {
+        int b = o.Int("batch", 128), r = o.Int("res", 32), reps = o.Int("reps", 3);
+        using var g = new Generator(0);
+        var cfg = new DiffusionConfig { Net = new UNetConfig() };
+        using var m = new DiffusionModel(cfg, g);
+        Console.WriteLine($"params {m.ParameterCount}, threads {get_num_threads()}, batch {b}, res {r}");
+        using var x = randn([b, 1, r, r], generator: g);
+        using var sigma = full([b], 1.0f);
+        double fwd = Time(() => { using var s = NewDisposeScope(); using var ng = no_grad(); m.Precond.Denoise(x, sigma, null); }, reps);
+        double fb = Time(() => { using var s = NewDisposeScope(); m.Precond.Denoise(x, sigma, null).square().mean().backward(); }, reps);
+        Console.WriteLine($"forward {fwd:F0} ms, forward+backward {fb:F0} ms ({b / (fb / 1000):F1} img/s)");
+        // Per-op
+        using var scope = NewDisposeScope();
+        var h16 = randn([b, 16, 32, 32], generator: g).requires_grad_(true);
+        var h32 = randn([b, 32, 16, 16], generator: g).requires_grad_(true);
+        var h64 = randn([b, 64, 8, 8], generator: g).requires_grad_(true);
+        var conv16 = nn.Conv2d(16, 16, 3, padding: 1);
+        var conv32 = nn.Conv2d(32, 32, 3, padding: 1);
+        var conv64 = nn.Conv2d(64, 64, 3, padding: 1);
+        void FB(string name, Func<Tensor> f)
+        {
+            double t1 = Time(() => { using var s = NewDisposeScope(); using var ng = no_grad(); f(); }, reps);
+            double t2 = Time(() => { using var s = NewDisposeScope(); f().sum().backward(); }, reps);
+            Console.WriteLine($"{name,-28} fwd {t1,8:F1} ms  fwd+bwd {t2,8:F1} ms");
+        }
+        FB("conv3x3 16@32", () => conv16.call(h16));
+        FB("conv3x3 32@16", () => conv32.call(h32));
+        FB("conv3x3 64@8", () => conv64.call(h64));
+        var w16 = ones(16).requires_grad_(true); var b16 = zeros(16).requires_grad_(true);
+        FB("group_norm 16@32", () => nn.functional.group_norm(h16, 4, w16, b16, 1e-6));
+        FB("silu 16@32", () => nn.functional.silu(h16));
+        FB("avgpool 16@32", () => nn.functional.avg_pool2d(h16, 2));
+        FB("repeat_interleave 32@16", () => h32.repeat_interleave(2, 2).repeat_interleave(2, 3));
+        FB("interpolate nearest 32@16", () => nn.functional.interpolate(h32, scale_factor: [2, 2], mode: InterpolationMode.Nearest));
+        FB("cat 16@32", () => cat([h16, h16], 1));
+        var q = randn([b, 64, 64], generator: g).requires_grad_(true);
+        FB("attn einsum 64@8", () => einsum("ncq,nck->nqk", q, q).softmax(2));
+        var lin = nn.Linear(64, 64);
+        var e = randn([b, 64], generator: g);
+        FB("affine add 16@32", () => h16.add(lin.call(e).narrow(1, 0, 16).unsqueeze(2).unsqueeze(3)));
+    }
+}
+
+public static class Debug1
+{
+    public static void Run()
+    {
+        using var g = new Generator(3);
+        var cfg = new DiffusionConfig { Net = new UNetConfig { ModelChannels = 8, ChannelMult = [1, 2], NumBlocks = 1, AttnLevels = [1] }, Resolution = 8, DataResolution = 6 };
+        using var m = new DiffusionModel(cfg, g);
+        using (no_grad()) foreach (var (name, p) in m.Net.named_parameters()) if (name.Contains("aux_conv") || name.EndsWith("conv1.weight") || name.Contains("proj")) p.normal_(0, 0.1, g);
+        m.Net.eval();
+        using var ng = no_grad();
+        var x = randn([4, 1, 8, 8], ScalarType.Float64, generator: g);
+        var s = full([4], 1.5, ScalarType.Float64);
+        var a = m.Precond.Denoise(x, s, null);
+        var b = m.Precond.Denoise(x, s, null);
+        var c = m.Precond.Denoise(x.narrow(0, 2, 1), s.narrow(0, 2, 1), null);
+        Console.WriteLine($"a-b {a.sub(b).abs().max().item<double>()} a2-alone {a[2].sub(c[0]).abs().max().item<double>()}");
+        // layer by layer
+        var h = x.to(ScalarType.Float32);
+        var emb = randn([4, 32], generator: g);
+        foreach (var (name, mod) in m.Net.named_modules())
+        {
+            if (mod is UNetBlock blk && name.Count(ch => ch == '.') == 1)
+            {
+                var inp = randn([4, blk.InChannels, 4, 4], generator: g);
+                var o1 = blk.call(inp, emb);
+                var o2 = blk.call(inp.narrow(0, 2, 1), emb.narrow(0, 2, 1));
+                Console.WriteLine($"{name}: {o1[2].sub(o2[0]).abs().max().item<float>()}");
+            }
+        }
+    }
+}
+
+public static class Debug2
+{
+    public static void Run()
+    {
+        using var g = new Generator(3);
+        using var ng = no_grad();
+        foreach (var (ci, co, k, hw) in new[] { (32, 16, 1, 4), (24, 8, 1, 8), (32, 16, 3, 4), (16, 16, 3, 4), (24, 8, 3, 8), (16, 48, 1, 4), (32, 32, 1, 4), (32, 16, 1, 8) })
+        {
+            var conv = nn.Conv2d(ci, co, k, padding: k / 2);
+            var x = randn([4, ci, hw, hw], generator: g);
+            var a = conv.call(x);
+            var b = conv.call(x.narrow(0, 2, 1));
+            var c = conv.call(x.narrow(0, 2, 1).contiguous());
+            Console.WriteLine($"conv {ci}->{co} k{k} {hw}x{hw}: narrow {a[2].sub(b[0]).abs().max().item<float>()} contiguous {a[2].sub(c[0]).abs().max().item<float>()}");
+        }
+    }
+}
+
+public static class Debug3
+{
+    public static void Run()
+    {
+        using var g = new Generator(3);
+        using var ng = no_grad();
+        foreach (var (ci, co, k, hw) in new[] { (24, 8, 3, 8), (24, 16, 3, 8), (32, 16, 3, 4), (32, 16, 3, 8), (16, 16, 3, 8), (8, 8, 3, 8), (16, 8, 3, 8), (24, 8, 3, 4), (24, 32, 3, 8), (48, 16, 3, 16), (48, 16, 3, 32) })
+        {
+            foreach (bool narrow in new[] { false, true })
+            {
+                var conv = narrow ? Gen.Pipeline.Models.Conv.Conv2d(ci, co, k, padding: k / 2) : nn.Conv2d(ci, co, k, padding: k / 2);
+                var x = randn([4, ci, hw, hw], generator: g);
+                var a = conv.call(x);
+                var b = conv.call(x.narrow(0, 2, 1));
+                var conv64 = nn.Conv2d(ci, co, k, padding: k / 2);
+                var (w, bb) = Gen.Pipeline.Models.Conv.Parameters(conv);
+                var r = nn.functional.conv2d(x.to(ScalarType.Float64), w.to(ScalarType.Float64), bb!.to(ScalarType.Float64), padding: [k / 2, k / 2]);
+                Console.WriteLine($"{(narrow ? "Conv.Conv2d" : "nn.Conv2d  ")} {ci}->{co} k{k} {hw}x{hw}: b4 vs f64 {a.to(ScalarType.Float64).sub(r).abs().max().item<double>():G3}  b1 vs f64 {b[0].to(ScalarType.Float64).sub(r[2]).abs().max().item<double>():G3}");
+            }
+        }
+    }
+}
+
+public static class Debug4
+{
+    public static void Run(Args o)
+    {
+        using var g = new Generator(3);
+        using var ng = no_grad();
+        int batch = o.Int("batch", 4), hw = o.Int("hw", 8), k = o.Int("k", 3), co = o.Int("co", 16);
+        var bad = new List<string>();
+        for (int ci = 1; ci <= 72; ci++)
+        {
+            var conv = nn.Conv2d(ci, co, k, padding: k / 2);
+            var x = randn([batch, ci, hw, hw], generator: g);
+            var a = conv.call(x);
+            var r = nn.functional.conv2d(x.to(ScalarType.Float64), conv.weight!.to(ScalarType.Float64), conv.bias!.to(ScalarType.Float64), padding: [k / 2, k / 2]);
+            double err = a.to(ScalarType.Float64).sub(r).abs().max().item<double>();
+            if (!(err < 1e-4)) bad.Add($"{ci}:{err:G2}");
+        }
+        Console.WriteLine($"batch {batch} hw {hw} k {k} co {co} threads {get_num_threads()}: bad ci = {string.Join(" ", bad)}");
+    }
+}

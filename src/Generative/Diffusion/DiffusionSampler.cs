@@ -1,0 +1,181 @@
+// Sampling from an EDM or LowDiff checkpoint (diffusion.md §1–§3). The EDM baseline runs the Heun
+// sampler from σ_max at full resolution. LowDiff runs the base stage from σ_max at the lowest
+// resolution, then each refine stage starts from up(previous) + σ_start·z at σ_start and integrates
+// to σ_min with cond = up(previous) (continuing the diffusion at the higher resolution, after
+// Teng et al. 2023 RDM's motivation). Classifier-free guidance (Ho & Salimans 2022; edm2
+// generate_images.py) evaluates cond and uncond as one 2B batch: D = D_u + g·(D_c − D_u).
+// Image i's noise (z₀, churn, z₁, …) all comes from Generator(seed_i), in execution order.
+using System.Diagnostics;
+using Gen.Pipeline;
+using static TorchSharp.torch;
+
+namespace Gen.Generative.Diffusion;
+
+public sealed record SampleOptions
+{
+    public int[]? StageSteps { get; init; }     // Heun steps per stage; null = DefaultSteps
+    public double SigmaStart { get; init; } = 2.0;   // spec §3 [DD]: refine stages start at σ = 2
+    public double SigmaAug { get; init; }       // σ_aug of the condition at inference (spec §3: default 0)
+    public int? ClassIndex { get; init; }       // conditional models: fixed class; null = seed mod classes
+    public double Guidance { get; init; } = 1;  // g = 1: no guidance (edm2 convention; CFG's w = g − 1)
+    public ChurnOptions Churn { get; init; } = ChurnOptions.None;
+    public int Batch { get; init; } = 256;      // spec §3 throughput protocol: batch 256
+
+    /// <summary>Spec defaults: baseline N = 18 (35 NFE, edm/README.md); LowDiff (18, 8, 6).</summary>
+    public static int[] DefaultSteps(DiffusionConfig c) => c.IsCascade
+        ? Enumerable.Range(0, c.Stages).Select(s => s == 0 ? 18 : s == c.Stages - 1 ? 6 : 8).ToArray()
+        : [18];
+}
+
+public sealed record SampleStats(int[] Resolutions, int[] Steps, int[] NfePerStage, double FullResEquivalentNfe,
+                                 int Images, double Seconds)
+{
+    public double ImagesPerSecond => Images / Math.Max(Seconds, 1e-12);
+}
+
+public static class DiffusionSampler
+{
+    /// <summary>Checks options against the model; every fault is a one-line GenInputException.</summary>
+    public static int[] Validate(DiffusionConfig c, SampleOptions o, int count)
+    {
+        if (count <= 0) throw new GenInputException($"--n must be at least 1, got {count}");
+        if (o.Batch <= 0) throw new GenInputException($"--batch must be positive, got {o.Batch}");
+        int[] steps = o.StageSteps ?? SampleOptions.DefaultSteps(c);
+        if (steps.Length != c.Stages)
+            throw new GenInputException(c.IsCascade
+                ? $"--stage-steps needs {c.Stages} counts for this LowDiff checkpoint's cascade {string.Join(",", c.Cascade)}, got {steps.Length}"
+                : $"this EDM checkpoint has one stage; give --steps N (or one --stage-steps value), got {steps.Length} counts");
+        if (steps.Any(s => s < 1 || s > 1000)) throw new GenInputException($"step counts must be between 1 and 1000, got {string.Join(",", steps)}");
+        if (c.LabelDim == 0)
+        {
+            if (o.ClassIndex is not null) throw new GenInputException("--class needs a class-conditional checkpoint (trained with --conditional); this one is unconditional");
+            if (o.Guidance != 1) throw new GenInputException("--guidance needs a class-conditional checkpoint (trained with --conditional); this one is unconditional");
+        }
+        if (o.ClassIndex is { } k && (k < 0 || k >= c.LabelDim))
+            throw new GenInputException($"--class {k} is out of range: this checkpoint knows classes 0..{c.LabelDim - 1}");
+        if (!double.IsFinite(o.Guidance) || o.Guidance < 0) throw new GenInputException($"--guidance must be a finite number ≥ 0, got {o.Guidance}");
+        if (c.IsCascade && !(o.SigmaStart > c.SigmaMin && o.SigmaStart <= c.SigmaMax))
+            throw new GenInputException($"--sigma-start must be in ({c.SigmaMin}, {c.SigmaMax}], got {o.SigmaStart}");
+        if (!(o.SigmaAug >= 0)) throw new GenInputException($"--sigma-aug must be ≥ 0, got {o.SigmaAug}");
+        if (o.Churn.SChurn < 0 || !(o.Churn.SNoise > 0)) throw new GenInputException("--churn must be ≥ 0 and S_noise positive");
+        return steps;
+    }
+
+    /// <summary>
+    /// Samples one image per seed. Returns float32 images N×C×h×w in [−1, 1] (cropped back to the data
+    /// size; not clamped) in seed order, and timing of the sampler calls alone.
+    /// </summary>
+    public static (Tensor Images, SampleStats Stats) Sample(DiffusionModel model, IReadOnlyList<long> seeds, SampleOptions o,
+                                                            IProgress<int>? imagesDone = null, CancellationToken cancel = default)
+    {
+        DiffusionConfig c = model.Config;
+        int[] steps = Validate(c, o, seeds.Count);
+        int[] res = Enumerable.Range(0, c.Stages).Select(c.StageResolution).ToArray();
+        bool guided = c.LabelDim > 0 && o.Guidance != 1;
+        var (nfe, eq) = LowDiffCascade.Cost(res, steps, c.Resolution, guided);
+        model.Net.eval();
+        var parts = new List<Tensor>();
+        var clock = new Stopwatch();
+        try
+        {
+            using var noGrad = no_grad();
+            for (int start = 0; start < seeds.Count; start += o.Batch)
+            {
+                var batchSeeds = seeds.Skip(start).Take(o.Batch).ToList();
+                clock.Start();
+                Tensor x = SampleBatch(model, batchSeeds, o, steps, cancel);
+                clock.Stop();
+                parts.Add(x);
+                imagesDone?.Report(start + batchSeeds.Count);
+            }
+            Tensor all = cat(parts, 0);
+            all.DetachFromDisposeScope();
+            return (all, new SampleStats(res, steps, nfe, eq, seeds.Count, clock.Elapsed.TotalSeconds));
+        }
+        finally
+        {
+            foreach (var t in parts) t.Dispose();
+        }
+    }
+
+    private static Tensor SampleBatch(DiffusionModel model, IReadOnlyList<long> seeds, SampleOptions o, int[] steps, CancellationToken cancel)
+    {
+        DiffusionConfig c = model.Config;
+        var gens = seeds.Select(s => new Generator(unchecked((ulong)s))).ToList();
+        try
+        {
+            using var scope = NewDisposeScope();
+            int b = seeds.Count;
+            Tensor? prev = null; // detached sampler output of the last stage (HeunSampler returns owned tensors)
+            Tensor? labels = null;
+            if (c.LabelDim > 0)
+            {
+                var idx = seeds.Select(s => (long)(o.ClassIndex ?? (int)(((s % c.LabelDim) + c.LabelDim) % c.LabelDim))).ToArray();
+                labels = nn.functional.one_hot(tensor(idx), c.LabelDim).to(ScalarType.Float32);
+            }
+            for (int s = 0; s < c.Stages; s++)
+            {
+                int r = c.StageResolution(s);
+                long[] shape = [b, c.ImgChannels, r, r];
+                // edm/generate.py draws latents in float32 and moves them to float64.
+                Tensor z = HeunSampler.PerImageNoise(gens, shape, ScalarType.Float32).to(ScalarType.Float64);
+                double[] t;
+                Tensor x;
+                CascadeInput? stage = null;
+                if (prev is null)
+                {
+                    t = KarrasSchedule.Sigmas(steps[s], c.SigmaMin, c.SigmaMax, c.Rho);
+                    x = z.mul(t[0]);
+                    if (c.IsCascade) stage = new CascadeInput(null, LowDiffCascade.StageVector(0, c.Stages, zeros(b)), null);
+                }
+                else
+                {
+                    t = KarrasSchedule.Sigmas(steps[s], c.SigmaMin, o.SigmaStart, c.Rho);
+                    Tensor up = LowDiffCascade.Up(prev);
+                    x = up.add(z.mul(t[0]));
+                    Tensor cond = up;
+                    if (o.SigmaAug > 0)
+                        cond = up.add(HeunSampler.PerImageNoise(gens, shape, ScalarType.Float64).mul(o.SigmaAug));
+                    Tensor aug = full([b], o.SigmaAug, ScalarType.Float32);
+                    stage = new CascadeInput(cond.to(ScalarType.Float32), LowDiffCascade.StageVector(s, c.Stages, aug), aug);
+                }
+                Denoiser d = Guided(model.Precond, labels, stage, o.Guidance, b);
+                Tensor next = HeunSampler.Sample(d, x, t, o.Churn, gens, cancel);
+                prev?.Dispose();
+                prev = next;
+            }
+            int pad = (c.Resolution - c.DataResolution) / 2;
+            Tensor img = prev!.narrow(2, pad, c.DataResolution).narrow(3, pad, c.DataResolution).to(ScalarType.Float32).contiguous();
+            prev.Dispose();
+            return img.MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            foreach (var g in gens) g.Dispose();
+        }
+    }
+
+    /// <summary>The denoiser of one stage, with classifier-free guidance as one 2B batch when g ≠ 1.</summary>
+    public static Denoiser Guided(EdmPrecond net, Tensor? labels, CascadeInput? stage, double guidance, int batch)
+    {
+        if (labels is null || guidance == 1)
+            return (x, sigma) => net.Denoise(x, full([x.shape[0]], sigma, ScalarType.Float64), labels, stage);
+        return (x, sigma) =>
+        {
+            using var scope = NewDisposeScope();
+            Tensor x2 = cat([x, x], 0);
+            Tensor l2 = cat([labels, zeros_like(labels)], 0);
+            CascadeInput? s2 = stage is null ? null : new CascadeInput(
+                stage.Cond is null ? null : cat([stage.Cond, stage.Cond], 0),
+                stage.StageVector is null ? null : cat([stage.StageVector, stage.StageVector], 0),
+                stage.SigmaAug is null ? null : cat([stage.SigmaAug, stage.SigmaAug], 0));
+            Tensor d = net.Denoise(x2, full([2L * batch], sigma, ScalarType.Float64), l2, s2);
+            Tensor dc = d.narrow(0, 0, batch), du = d.narrow(0, batch, batch);
+            return du.add(dc.sub(du).mul(guidance)).MoveToOuterDisposeScope();
+        };
+    }
+
+    /// <summary>Float images in [−1, 1] → packed uint8 (round(127.5·x + 127.5), clamped), as edm/generate.py saves them.</summary>
+    public static byte[] ToBytes(Tensor images) =>
+        Gen.Pipeline.Data.Batches.ToBytes(images.add(1).div(2));
+}

@@ -1,0 +1,71 @@
+// Streams an image source through a feature extractor, one dispose scope and one NativeCallGuard per batch
+// (HELPERS.md pitfall 2), either into streaming statistics (FID: memory bounded by the batch) or into an
+// N×d float32 matrix (IS, KID need the rows).
+using System.Diagnostics;
+using Gen.Metrics.Features;
+using Gen.Metrics.Sources;
+using Gen.Metrics.Stats;
+using Gen.Pipeline;
+using static TorchSharp.torch;
+
+namespace Gen.Metrics;
+
+public sealed record MetricProgress(string Stage, long Done, long Total, double ImagesPerSecond, string? Message = null);
+
+public static class FeatureRunner
+{
+    public const int DefaultBatch = 50;   // pytorch-fid --batch-size
+
+    public static void Run(IFeatureExtractor extractor, IImageSource source, int batchSize, Action<Tensor> onFeatures,
+                           IProgress<MetricProgress>? progress = null, string stage = "features", CancellationToken cancel = default)
+    {
+        if (batchSize <= 0) throw new GenInputException($"--batch must be positive, got {batchSize}");
+        batchSize = Math.Min(batchSize, Math.Max(source.Count, 1));   // pytorch-fid: batch = min(batch, N)
+        var clock = Stopwatch.StartNew();
+        var told = new HashSet<string>(StringComparer.Ordinal);
+        long done = 0;
+        using var _ = no_grad();
+        foreach (ImageBatch b in source.Batches(batchSize, cancel))
+        {
+            if (extractor.Adapts(b.Channels, b.Height, b.Width) is { } note && told.Add(note))
+                progress?.Report(new MetricProgress(stage, done, source.Count, 0, note));
+            using (NativeCallGuard.Enter())
+            using (var scope = NewDisposeScope())
+            {
+                Tensor images = tensor(b.Pixels, [b.Count, b.Channels, b.Height, b.Width], ScalarType.Byte);
+                Tensor f = extractor.Features(images);
+                if (!f.isfinite().all().item<bool>())
+                    throw new GenInputException($"the extractor produced non-finite features for images {done}…{done + b.Count - 1} of {source.Name}; with --dtype bf16 try float32");
+                onFeatures(f);
+            }
+            done += b.Count;
+            progress?.Report(new MetricProgress(stage, done, source.Count, done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
+        }
+        foreach (string note in source.Notes)
+            progress?.Report(new MetricProgress(stage, done, source.Count, 0, note));
+    }
+
+    /// <summary>Mean and covariance of the extractor's features over the source, streamed.</summary>
+    public static GaussianStats Stats(IFeatureExtractor extractor, IImageSource source, int batchSize,
+                                      IProgress<MetricProgress>? progress = null, string stage = "features", CancellationToken cancel = default)
+    {
+        using var stats = new FeatureStats(extractor.Info.Dims);
+        Run(extractor, source, batchSize, stats.Add, progress, stage, cancel);
+        return stats.Result();
+    }
+
+    /// <summary>All features as an N×d float32 tensor (the caller disposes it).</summary>
+    public static Tensor Collect(IFeatureExtractor extractor, IImageSource source, int batchSize,
+                                 IProgress<MetricProgress>? progress = null, string stage = "features", CancellationToken cancel = default)
+    {
+        var rows = new float[(long)source.Count * extractor.Info.Dims];
+        long at = 0;
+        Run(extractor, source, batchSize, f =>
+        {
+            float[] v = f.contiguous().data<float>().ToArray();
+            v.CopyTo(rows, at);
+            at += v.Length;
+        }, progress, stage, cancel);
+        return tensor(rows, [source.Count, extractor.Info.Dims]);
+    }
+}

@@ -1,0 +1,84 @@
+// Resolves what a user names as a metric input (`gen fid A B`): a `.npz` of statistics, a generator
+// checkpoint (file or run folder holding last.safetensors), an image folder (images directly inside, read
+// like pytorch-fid), or a dataset (short name with optional split, default test; IDX/CIFAR files or folders;
+// class-subfolder trees). Decided in that order, so a folder of PNGs is always read as plain images.
+using Gen.Pipeline;
+using Gen.Pipeline.Data;
+using Gen.Pipeline.Stages;
+using Gen.Metrics.Stats;
+
+namespace Gen.Metrics.Sources;
+
+public enum InputKind { Stats, Checkpoint, Folder, Dataset }
+
+public sealed class MetricInput : IDisposable
+{
+    private MetricInput(string spec, InputKind kind, GaussianStats? stats, IImageSource? images)
+    {
+        Spec = spec;
+        Kind = kind;
+        Stats = stats;
+        Images = images;
+    }
+
+    public string Spec { get; }
+    public InputKind Kind { get; }
+    public GaussianStats? Stats { get; }
+    public IImageSource? Images { get; }
+    public string Name => Images?.Name ?? Spec;
+
+    /// <param name="n">Images to sample from a generator; a limit (first n) for folders and datasets; null = all.</param>
+    /// <param name="seed">First seed for generator sampling.</param>
+    public static MetricInput Resolve(string spec, int? n, long seed, IProgress<string>? log = null)
+    {
+        if (string.IsNullOrWhiteSpace(spec)) throw new GenInputException("an empty input was given; pass an image folder, a dataset name, a .npz file or a checkpoint");
+        if (n is <= 0) throw new GenInputException($"--n must be positive, got {n}");
+        if (spec.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
+            return new MetricInput(spec, InputKind.Stats, GaussianStats.Load(spec), null);
+        if (IsCheckpoint(spec))
+        {
+            if (n is null) throw new GenInputException($"'{spec}' is a generator checkpoint: say how many images to sample with --n (e.g. --n 10000) and optionally --seed");
+            IImageSampler sampler = ImageGenerators.Open(spec);
+            return new MetricInput(spec, InputKind.Checkpoint, null, new GeneratorSource(sampler, spec, n.Value, seed));
+        }
+        if (Directory.Exists(spec) && Directory.EnumerateFiles(spec).Any(f => FolderSource.Decodable.Contains(Path.GetExtension(f).ToLowerInvariant())
+                                                                        || FolderSource.Undecodable.Contains(Path.GetExtension(f).ToLowerInvariant())))
+            return new MetricInput(spec, InputKind.Folder, null, Limit(new FolderSource(spec), n));
+        ImageSet set = DatasetCatalog.Load(spec, Split.Test, log);
+        if (n is not null) set = set.Take(n.Value);
+        return new MetricInput(spec, InputKind.Dataset, null, new ImageSetSource(set));
+    }
+
+    private static bool IsCheckpoint(string spec)
+    {
+        if (File.Exists(spec)) return spec.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+        return Directory.Exists(spec) && File.Exists(Path.Combine(spec, "last.safetensors"));
+    }
+
+    private static IImageSource Limit(FolderSource folder, int? n) => n is null || n >= folder.Count ? folder : new Prefix(folder, n.Value);
+
+    public void Dispose() => Images?.Dispose();
+
+    /// <summary>The first n images of a source.</summary>
+    private sealed class Prefix(IImageSource inner, int n) : IImageSource
+    {
+        public string Name => $"{inner.Name} (first {n})";
+        public int Count => n;
+        public IReadOnlyList<string> Notes => inner.Notes;
+
+        public IEnumerable<ImageBatch> Batches(int batchSize, CancellationToken cancel = default)
+        {
+            int left = n;
+            foreach (ImageBatch b in inner.Batches(batchSize, cancel))
+            {
+                if (left <= 0) yield break;
+                if (b.Count <= left) { left -= b.Count; yield return b; continue; }
+                int per = b.Channels * b.Height * b.Width;
+                yield return b with { Pixels = b.Pixels.AsSpan(0, left * per).ToArray(), Count = left };
+                yield break;
+            }
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+}

@@ -1,0 +1,226 @@
+// The probe stage: frozen features of a pretrained encoder (or of a random-init encoder of the same
+// architecture, or raw pixels: the floors) → linear-probe and weighted-kNN test accuracy
+// (design/methods/representation.md §5), written as probe.json. The encoder is rebuilt from the
+// checkpoint's config and its "encoder." tensors alone; heads are ignored.
+using System.Diagnostics;
+using Gen.Pipeline;
+using Gen.Pipeline.Checkpoints;
+using Gen.Pipeline.Data;
+using Gen.Pipeline.Stages;
+using Gen.Representation.Encoders;
+using static TorchSharp.torch;
+
+namespace Gen.Representation.Probes;
+
+public enum ProbeSource { Checkpoint, RandomInit, RawPixels }
+
+public sealed record ProbeParams
+{
+    public string? Checkpoint { get; init; }
+    public bool RandomInit { get; init; }
+    public bool RawPixels { get; init; }
+    public EncoderArch Encoder { get; init; } = EncoderArch.Resnet10s;   // for --random-init
+    public string? Data { get; init; }                                    // default: the checkpoint's dataset
+    public string? Layer { get; init; }                                   // default: the encoder's (D-3)
+    public bool Linear { get; init; } = true;
+    public bool Knn { get; init; } = true;
+    public int K { get; init; } = Probes.Knn.DefaultK;
+    public double KnnT { get; init; } = Probes.Knn.DefaultT;
+    public LinearProbeOptions LinearOptions { get; init; } = new();
+    public long Seed { get; init; }                                       // linear-probe order; random-init weights
+    public int Threads { get; init; }
+    public int Batch { get; init; } = 500;
+    public string? Out { get; init; }
+}
+
+public sealed record ProbeLinear(double Top1, double Top5, double TrainTop1, string Protocol, int Epochs);
+public sealed record ProbeKnn(int K, double T, double Top1, double Top5);
+
+public sealed record ProbeResult
+{
+    public required string Source { get; init; }
+    public string? Checkpoint { get; init; }
+    public string? Method { get; init; }
+    public bool? Hallucinator { get; init; }
+    public long? Seed { get; init; }
+    public long? Step { get; init; }
+    public required string Encoder { get; init; }
+    public required string Layer { get; init; }
+    public long FeatureDim { get; init; }
+    public required string Data { get; init; }
+    public ProbeLinear? Linear { get; init; }
+    public ProbeKnn? Knn { get; init; }
+    public ProbeKnn? KnnAlt { get; init; }
+    public double FeatureSeconds { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public string? Written { get; init; }
+}
+
+public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
+{
+    public const string FileName = "probe.json";
+
+    public string Kind => "probe";
+
+    public IReadOnlyList<StageInput> Inputs(ProbeParams p) => p.Checkpoint is null ? [] :
+        [new StageInput("checkpoint", p.Checkpoint, ContentHash.OfPath(Checkpoint.ResolvePath(p.Checkpoint)))];
+
+    public ProbeResult Run(ProbeParams p, StageContext ctx)
+    {
+        var clock = Stopwatch.StartNew();
+        Validate(p);
+        if (p.Threads > 0) set_num_threads(p.Threads);
+
+        PretrainConfig? config = null;
+        CheckpointInfo? info = null;
+        Encoder? encoder = null;
+        string? ckptPath = null;
+        try
+        {
+            if (p.Checkpoint is not null)
+            {
+                ckptPath = Checkpoint.ResolvePath(p.Checkpoint);
+                (config, info, encoder) = LoadEncoder(ckptPath);
+            }
+            string data = p.Data ?? (config is not null && !string.IsNullOrEmpty(config.Dataset) ? config.Dataset : "fashion-mnist");
+            ImageSet train = DatasetCatalog.Load(PretrainStage.WithSplit(data, Split.Train), Split.Train, ctx.Log);
+            ImageSet test = DatasetCatalog.Load(PretrainStage.WithSplit(data, Split.Test), Split.Test, ctx.Log);
+            if (config is not null && train.Channels != config.Encoder.InChannels)
+                throw new GenInputException($"'{train.Name}' has {train.Channels}-channel images but the encoder in '{ckptPath}' takes {config.Encoder.InChannels}-channel images; probe it on data like its training set ({config.Dataset})");
+            if (test.Channels != train.Channels)
+                throw new GenInputException($"'{test.Name}' has {test.Channels}-channel images but '{train.Name}' has {train.Channels}; use one dataset");
+            if (p.Knn && p.K > train.Count)
+                throw new GenInputException($"--k {p.K} is larger than the training set ({train.Count} images); choose k ≤ {train.Count}");
+            if (train.Labels.All(l => l < 0) || test.Labels.All(l => l < 0))
+                throw new GenInputException($"probing needs labelled train and test images; '{data}' has none");
+
+            if (p.RandomInit)
+            {
+                var ec = new EncoderConfig { Arch = p.Encoder, InChannels = train.Channels };
+                var (mean, std) = train.ChannelStats();
+                config = PretrainConfig.For(PretrainMethodKind.Simclr, p.Encoder, train) with
+                {
+                    Encoder = ec, Mean = mean.Select(m => Math.Round(m, 4)).ToArray(), Std = std.Select(s => Math.Round(s, 4)).ToArray(),
+                };
+                using var g = new Generator(SplitMix.Mix(p.Seed, PretrainMethod.InitStream));
+                encoder = ec.Create(g);
+            }
+
+            string layer = p.RawPixels ? "pixels" : p.Layer ?? config!.Encoder.DefaultProbeLayer;
+            if (encoder is not null && !encoder.LayerNames.Contains(layer))
+                throw new GenInputException($"--layer '{layer}' is not a layer of this encoder; use one of {string.Join(", ", encoder.LayerNames)}");
+            Func<Tensor, Tensor> fn;
+            if (p.RawPixels)
+            {
+                // The pixels the encoders see: normalised with the train set's channel mean and std (this
+                // changes cosine kNN, not the z-scored linear probe).
+                var (mean, std) = train.ChannelStats();
+                fn = x => Augment.Normalize(x, mean, std).flatten(1);
+            }
+            else
+            {
+                encoder!.eval();
+                var cfg = config!;
+                var enc = encoder;
+                fn = x => enc.Layer(Views.Plain(x, cfg), layer);
+            }
+
+            var featClock = Stopwatch.StartNew();
+            using Tensor trainX = Features.Extract(train, fn, p.Batch, cancel: ctx.Cancel);
+            using Tensor testX = Features.Extract(test, fn, p.Batch, cancel: ctx.Cancel);
+            double featSeconds = featClock.Elapsed.TotalSeconds;
+            using Tensor trainY = Features.Labels(train);
+            using Tensor testY = Features.Labels(test);
+            int classes = Math.Max(train.ClassCount, (int)Math.Max(trainY.max().item<long>(), testY.max().item<long>()) + 1);
+
+            ProbeLinear? linear = null;
+            if (p.Linear)
+            {
+                var (x, y) = Labelled(trainX, trainY);
+                using (x) using (y)
+                {
+                    var r = LinearProbe.Fit(x, y, testX, testY, classes, p.LinearOptions with { Seed = p.Seed }, ctx.Cancel);
+                    linear = new ProbeLinear(r.Top1, r.Top5, r.TrainTop1, r.Protocol, r.Epochs);
+                }
+            }
+            ProbeKnn? knn = null, knnAlt = null;
+            if (p.Knn)
+            {
+                var (x, y) = Labelled(trainX, trainY);
+                using (x) using (y)
+                {
+                    var r = Probes.Knn.Evaluate(x, y, testX, testY, classes, Math.Min(p.K, (int)x.shape[0]), p.KnnT);
+                    knn = new ProbeKnn(r.K, r.T, r.Top1, r.Top5);
+                    var a = Probes.Knn.Evaluate(x, y, testX, testY, classes, Math.Min(Probes.Knn.AltK, (int)x.shape[0]), Probes.Knn.AltT);
+                    knnAlt = new ProbeKnn(a.K, a.T, a.Top1, a.Top5);
+                }
+            }
+
+            var source = p.RawPixels ? ProbeSource.RawPixels : p.RandomInit ? ProbeSource.RandomInit : ProbeSource.Checkpoint;
+            var result = new ProbeResult
+            {
+                Source = source switch { ProbeSource.RawPixels => "raw-pixels", ProbeSource.RandomInit => "random-init", _ => "checkpoint" },
+                Checkpoint = ckptPath,
+                Method = info?.Metadata.GetValueOrDefault("gen.method"),
+                Hallucinator = info is null ? null : info.Metadata.GetValueOrDefault("gen.hallucinator") == "on",
+                Seed = info is not null && long.TryParse(info.Metadata.GetValueOrDefault("gen.seed"), out long s) ? s : p.RandomInit ? p.Seed : null,
+                Step = info?.Step,
+                Encoder = p.RawPixels ? "none" : config!.Encoder.Arch.ToString().ToLowerInvariant(),
+                Layer = layer,
+                FeatureDim = trainX.shape[1],
+                Data = data,
+                Linear = linear,
+                Knn = knn,
+                KnnAlt = knnAlt,
+                FeatureSeconds = featSeconds,
+                ElapsedSeconds = clock.Elapsed.TotalSeconds,
+            };
+            string? outDir = p.Out ?? (ckptPath is not null ? Path.GetDirectoryName(Path.GetFullPath(ckptPath)) : null);
+            if (outDir is not null)
+            {
+                Directory.CreateDirectory(outDir);
+                string file = Path.Combine(outDir, FileName);
+                result = result with { Written = file };
+                AtomicFile.WriteAllText(file, Json.Serialize(result));
+            }
+            return result;
+        }
+        finally
+        {
+            encoder?.Dispose();
+        }
+    }
+
+    private static void Validate(ProbeParams p)
+    {
+        int sources = (p.Checkpoint is null ? 0 : 1) + (p.RandomInit ? 1 : 0) + (p.RawPixels ? 1 : 0);
+        if (sources != 1)
+            throw new GenInputException("give exactly one of: a checkpoint, --random-init or --raw-pixels");
+        if (!p.Linear && !p.Knn) throw new GenInputException("nothing to do: give --linear, --knn or neither (both)");
+        if (p.K < 1) throw new GenInputException($"--k must be positive, got {p.K}");
+        if (!(p.KnnT > 0)) throw new GenInputException($"--knn-t must be positive, got {p.KnnT}");
+        if (p.Batch <= 0) throw new GenInputException($"--batch must be positive, got {p.Batch}");
+        if (p.RawPixels && p.Layer is not null) throw new GenInputException("--layer does not apply to --raw-pixels");
+        p.LinearOptions.Validate();
+    }
+
+    /// <summary>Rebuilds the encoder of a representation checkpoint from its config and "encoder." tensors.</summary>
+    public static (PretrainConfig Config, CheckpointInfo Info, Encoder Encoder) LoadEncoder(string path)
+    {
+        var (file, info) = Checkpoint.Open(path, PretrainMethod.KindName);
+        PretrainConfig config = Json.Deserialize<PretrainConfig>(info.ConfigJson, $"the config in '{file.Path}'");
+        config.Validate();
+        using var g = new Generator(0);
+        Encoder encoder = config.Encoder.Create(g);
+        Checkpoint.LoadInto(encoder, file, PretrainNet.EncoderPrefix);
+        encoder.eval();
+        return (config, info, encoder);
+    }
+
+    private static (Tensor X, Tensor Y) Labelled(Tensor x, Tensor y)
+    {
+        using var scope = NewDisposeScope();
+        Tensor keep = y.ge(0).nonzero().flatten();
+        return (x.index_select(0, keep).MoveToOuterDisposeScope(), y.index_select(0, keep).MoveToOuterDisposeScope());
+    }
+}

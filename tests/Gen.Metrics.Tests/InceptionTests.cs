@@ -1,0 +1,108 @@
+// The FID Inception against the independent reference: pytorch-fid's architecture built by
+// make_inception_fixtures.py with Debian's torch 1.13 / torchvision 0.14, same formula weights, same images.
+using System.Text.Json;
+using Gen.Metrics.Features;
+using Gen.Metrics.Inception;
+using Gen.Metrics.Stats;
+using static TorchSharp.torch;
+
+namespace Gen.Metrics.Tests;
+
+public sealed class InceptionTests
+{
+    // Features may differ by fp32 rounding in other kernel orders (torch-fidelity's own TF↔PT budget is 1e-4
+    // relative, docs precision.md): max|Δ| ≤ 1e-4·max|f| + 1e-5 (metrics.md §7).
+    private static void AssertFeatures(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        double scale = expected.abs().max().item<float>();
+        double worst = (expected.to_type(ScalarType.Float64) - actual.to_type(ScalarType.Float64)).abs().max().item<double>();
+        Assert.True(worst <= 1e-4 * scale + 1e-5, $"{what}: max |Δ| = {worst:G3} with max |f| = {scale:G3}");
+    }
+
+    private static Tensor Images(string set, int n)
+    {
+        byte[] px = set == "A" ? Formula.Images(1, n, 3, 32, 32) : Formula.Images(2, n, 1, 28, 28);
+        return set == "A" ? tensor(px, [n, 3, 32, 32], ScalarType.Byte) : tensor(px, [n, 1, 28, 28], ScalarType.Byte);
+    }
+
+    [Fact]
+    public void StateDict_HasPytorchFidKeysAndShapes()
+    {
+        using var net = new FidInceptionV3();
+        var expected = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("inception_state_dict.json"))).RootElement
+            .EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(x => x.GetInt64()).ToArray());
+        var actual = net.state_dict();
+        Assert.Equal(FidInceptionV3.StateDictEntries, expected.Count);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+        foreach (var (k, shape) in expected) Assert.Equal(shape, actual[k].shape);
+        long numbers = actual.Where(kv => !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Sum(kv => kv.Value.numel());
+        Assert.Equal(23_885_392, numbers);   // spec §2 (the 94 int64 counters not counted)
+    }
+
+    [Fact]
+    public void Blocks0And1_MatchReference_ForBothPreprocessings()
+    {
+        var reference = Formula.Reference();
+        using var net = Formula.Inception();
+        using var _ = no_grad();
+        foreach (string set in new[] { "A", "B" })
+        {
+            using var scope = NewDisposeScope();
+            Tensor u8 = Images(set, 8);
+            var outs = net.Run(Preprocess.ForInception(u8, Preprocessing.PytorchFid), [InceptionOutput.Pool64, InceptionOutput.Pool192]);
+            AssertFeatures(reference[$"{set}.pool64"], outs[InceptionOutput.Pool64], $"{set}.pool64");
+            AssertFeatures(reference[$"{set}.pool192"], outs[InceptionOutput.Pool192], $"{set}.pool192");
+            var tf = net.Run(Preprocess.ForInception(u8, Preprocessing.TorchFidelity), [InceptionOutput.Pool64]);
+            AssertFeatures(reference[$"{set}.tf_pool64"], tf[InceptionOutput.Pool64], $"{set}.tf_pool64");
+        }
+    }
+
+    [Fact]
+    public void FullNetwork_MatchesReference_Pool768Pool2048AndUnbiasedLogits()
+    {
+        var reference = Formula.Reference();
+        using var net = Formula.Inception();
+        using var _ = no_grad();
+        foreach (string set in new[] { "A", "B" })
+        {
+            using var scope = NewDisposeScope();
+            var outs = net.Run(Preprocess.ForInception(Images(set, 3), Preprocessing.PytorchFid),
+                               [InceptionOutput.Pool768, InceptionOutput.Pool2048, InceptionOutput.LogitsUnbiased, InceptionOutput.Logits]);
+            AssertFeatures(reference[$"{set}.pool768"], outs[InceptionOutput.Pool768], $"{set}.pool768");
+            AssertFeatures(reference[$"{set}.pool2048"], outs[InceptionOutput.Pool2048], $"{set}.pool2048");
+            AssertFeatures(reference[$"{set}.logits_unbiased"], outs[InceptionOutput.LogitsUnbiased], $"{set}.logits_unbiased");
+            // logits = unbiased + fc.bias: the bias is really left out of the IS layer.
+            Tensor bias = outs[InceptionOutput.Logits] - outs[InceptionOutput.LogitsUnbiased];
+            Tensor fcBias = net.state_dict()["fc.bias"];
+            Assert.True((bias - fcBias.unsqueeze(0)).abs().max().item<float>() < 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void EndToEnd_Fid64_OnFormulaImages_MatchesPytorchFidScipy()
+    {
+        // 128 RGB 32×32 vs 128 grey 28×28 images through the real extractor path (uint8 batches of 50,
+        // preprocessing, block 0, streamed float64 statistics), FID against scipy's sqrtm: rel ≤ 1e-4 (§7).
+        var reference = Formula.Reference();
+        var weights = new InceptionWeightsInfo("formula", "formula", WeightsFormat.SafeTensors, false);
+        using var extractor = new InceptionExtractor(Formula.Inception(), weights, InceptionOutput.Pool64, Preprocessing.PytorchFid);
+        var stats = new Dictionary<string, GaussianStats>();
+        int n = (int)Fixtures.Number("inception", "n");
+        foreach (string set in new[] { "A", "B" })
+        {
+            var (c, size) = set == "A" ? (3, 32) : (1, 28);
+            var images = new Gen.Pipeline.Data.ImageSet(set, set == "A" ? Formula.Images(1, n, 3, 32, 32) : Formula.Images(2, n, 1, 28, 28),
+                                                        new int[n], c, size, size, [], "formula");
+            stats[set] = FeatureRunner.Stats(extractor, new Sources.ImageSetSource(images), 50);
+            double[] mu = reference[$"{set}.mu64"].data<double>().ToArray();
+            double worst = mu.Zip(stats[set].Mu).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(worst < 1e-5, $"{set} mu64: max |Δ| {worst:G3}");
+            double trace = Enumerable.Range(0, 64).Sum(i => stats[set].Sigma[i * 64 + i]);
+            Fixtures.AssertRel(Fixtures.Number("inception", $"{set}.trace_sigma64"), trace, 1e-3, $"{set} tr Σ64");
+        }
+        FrechetResult fid = Frechet.Distance(stats["A"], stats["B"]);
+        Fixtures.AssertRel(Fixtures.Number("inception", "fid64"), fid.Distance, 1e-4, "FID64");
+        Assert.False(fid.EpsFallback);
+    }
+}
