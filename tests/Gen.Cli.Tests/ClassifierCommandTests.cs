@@ -94,4 +94,14 @@ public sealed class ClassifierCommandTests
         Assert.Equal(7, train.GetProperty("steps").GetInt64());
         Assert.Equal(0.3, train.GetProperty("lr").GetDouble());
     }
+
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("adamw")]
+    [InlineData("Adam")]
+    public void OptimizerNames_CaseInsensitive(string name)
+    {
+        var r = Cli.Run("train", "classifier", "--dry-run", "--optimizer", name);
+        Assert.True(r.ExitCode == 0, r.Err);
+    }
 }

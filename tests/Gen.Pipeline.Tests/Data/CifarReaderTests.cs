@@ -62,4 +62,15 @@ public sealed class CifarReaderTests
         Assert.Equal("airplane", train.ClassNames[0]);
         Assert.Equal((3, 32, 32), (test.Channels, test.Height, test.Width));
     }
+
+    [Fact]
+    public void SingleBatchFile_KindGuessedFromSize()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp.File("some.bin"), Records(4, true));
+        var set = DatasetCatalog.Load(tmp.File("some.bin"), Split.Train);
+        Assert.Equal(4, set.Count);
+        Assert.Equal(100, set.ClassCount);
+        Assert.Equal(7, set.Labels[1]);
+    }
 }
