@@ -58,3 +58,43 @@ public static class Fixtures
         Assert.True(err <= rel, $"{what}: expected {expected:R}, got {actual:R} (relative error {err:G3} > {rel:G3})");
     }
 }
+
+public static class SyntheticIdx
+{
+    /// <summary>An MNIST-style folder of 28×28 images: class c is a bright square whose size grows with c.</summary>
+    public static string Write(string folder, int train = 320, int test = 160, int classes = 10)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var (prefix, n, seed) in new[] { ("train", train, 1UL), ("t10k", test, 2UL) })
+        {
+            var rng = new Gen.Pipeline.Data.SplitMix(seed);
+            var px = new byte[n * 784];
+            var labels = new byte[n];
+            for (int i = 0; i < n; i++)
+            {
+                int c = (int)rng.NextBelow((ulong)classes);
+                labels[i] = (byte)c;
+                int half = 2 + c, cy = 14 + (int)rng.NextBelow(3) - 1;
+                for (int y = 0; y < 28; y++)
+                    for (int x = 0; x < 28; x++)
+                        px[i * 784 + y * 28 + x] = (byte)(Math.Abs(y - cy) < half && Math.Abs(x - 14) < half ? 200 + (int)rng.NextBelow(40) : (int)rng.NextBelow(30));
+            }
+            var images = new byte[16 + px.Length];
+            images[2] = 8; images[3] = 3;
+            BE(images, 4, n); BE(images, 8, 28); BE(images, 12, 28);
+            px.CopyTo(images, 16);
+            var lab = new byte[8 + n];
+            lab[2] = 8; lab[3] = 1;
+            BE(lab, 4, n);
+            labels.CopyTo(lab, 8);
+            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), images);
+            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), lab);
+        }
+        return folder;
+    }
+
+    private static void BE(byte[] b, int at, int v)
+    {
+        b[at] = (byte)(v >> 24); b[at + 1] = (byte)(v >> 16); b[at + 2] = (byte)(v >> 8); b[at + 3] = (byte)v;
+    }
+}

@@ -56,6 +56,37 @@ public sealed class PretrainTests
     }
 
     [Fact]
+    public void Resnet18Recipe_SimclrWithLarsOnRgb_Runs()
+    {
+        using var tmp = new TempDir();
+        string rgb = Synthetic.RgbFolder(tmp.File("rgb"), perClass: 4, classes: 2);
+        var p = new PretrainParams
+        {
+            Method = PretrainMethodKind.Simclr, Data = rgb, Encoder = EncoderArch.Resnet18, KnnEvery = 0, KnnK = 4,
+            Train = Recipes.Train(PretrainMethodKind.Simclr, EncoderArch.Resnet18, 8) with { Steps = 2, Epochs = 0, Threads = 1 },
+            WarmupEpochs = Recipes.WarmupEpochs(PretrainMethodKind.Simclr, EncoderArch.Resnet18),
+        };
+        Assert.Equal(OptimizerKind.Lars, p.Train.Optimizer);
+        var result = Run(p, tmp.File("run"));
+        Assert.All(Losses(result.RunDir), l => Assert.True(double.IsFinite(l)));
+        var cfg = Gen.Pipeline.Json.Deserialize<PretrainConfig>(Checkpoint.Open(result.LastCheckpoint).Info.ConfigJson, "config");
+        Assert.Equal(3, cfg.Encoder.InChannels);
+        Assert.Equal(ViewConfig.Strong, cfg.Views);
+    }
+
+    [Fact]
+    public void Nin4RotNet_Runs_AndProbesBlock2ByDefault()
+    {
+        using var tmp = new TempDir();
+        var p = Params(PretrainMethodKind.Rotnet, 2) with { Encoder = EncoderArch.Nin4 };
+        var result = Run(p, tmp.File("run"));
+        var res = new ProbeStage().Run(new ProbeParams { Checkpoint = result.RunDir, K = 20, Linear = false },
+                                       new StageContext { OutputDir = "." });
+        Assert.Equal("block2", res.Layer);
+        Assert.Equal(192 * 3 * 3, res.FeatureDim);   // 12 px → 6 → 3 after the two pools
+    }
+
+    [Fact]
     public void SameSeed_IdenticalLossesAndCheckpoint_OtherSeedDiffers()
     {
         using var tmp = new TempDir();

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Gen.Generative.Diffusion;
 using Gen.Pipeline;
+using TorchSharp;
 using static TorchSharp.torch;
 
 MallocTuning.Apply();
@@ -17,6 +18,12 @@ switch (args.FirstOrDefault())
     case "debug2": Debug2.Run(); break;
     case "debug3": Debug3.Run(); break;
     case "debug4": Debug4.Run(opts); break;
+    case "gradcheck": GradCheck.Run(opts); break;
+    case "flops": FlopsReport.Run(); break;
+    case "train-speed": Speed.Train(opts); break;
+    case "sample-speed": Speed.Sample(opts); break;
+    case "anchors": Anchors.Run(opts); break;
+    case "plot": PlotResults.Run(opts); break;
     default:
         Console.Error.WriteLine("usage: diff-bench profile [options]");
         return 2;
@@ -196,5 +203,57 @@ public static class Debug4
             if (!(err < 1e-4)) bad.Add($"{ci}:{err:G2}");
         }
         Console.WriteLine($"batch {batch} hw {hw} k {k} co {co} threads {get_num_threads()}: bad ci = {string.Join(" ", bad)}");
+    }
+}
+
+public static class GradCheck
+{
+    /// <summary>Gradients of the spec UNet in fp32 vs fp64 (catches wrong oneDNN kernels for the shapes used).</summary>
+    public static void Run(Args o)
+    {
+        int b = o.Int("batch", 8);
+        foreach (var cascade in new[] { false, true })
+        {
+            using var g = new Generator(5);
+            var cfg = new DiffusionConfig { Net = new UNetConfig(), Cascade = cascade ? [8, 16, 32] : [], StageProbs = cascade ? [0.3, 0.3, 0.4] : [], StageLossWeights = cascade ? [1, 1, 1] : [] };
+            using var m32 = new DiffusionModel(cfg, g);
+            using var m64 = new DiffusionModel(cfg, g);
+            using (no_grad()) foreach (var (n, p) in m32.Net.named_parameters()) { if (n.Contains("conv1") || n.Contains("aux_conv") || n.Contains("proj")) p.normal_(0, 0.05, g); }
+            m64.Net.load_state_dict(m32.Net.state_dict());
+            m64.Net.to(ScalarType.Float64);
+            foreach (int r in cascade ? new[] { 8, 16, 32 } : new[] { 32 })
+            {
+                var x = randn([b, 1, r, r], ScalarType.Float64, generator: g);
+                var s = exp(randn([b], ScalarType.Float64, generator: g));
+                CascadeInput? st = cascade ? new CascadeInput(randn([b, 1, r, r], generator: g), LowDiffCascade.StageVector(1, 3, zeros(b)), zeros(b)) : null;
+                var d32 = m32.Precond.Denoise(x.to(ScalarType.Float32), s.to(ScalarType.Float32), null, st);
+                d32.square().mean().backward();
+                var d64 = m64.Precond.Denoise(x, s, null, st);
+                d64.square().mean().backward();
+                double outErr = d32.to(ScalarType.Float64).sub(d64).abs().max().item<double>();
+                double worst = 0; string worstName = "";
+                var p64 = m64.Net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+                foreach (var (n, p) in m32.Net.named_parameters())
+                {
+                    if (p.grad is null) continue;
+                    var gr64 = p64[n].grad!;
+                    double rel = p.grad.to(ScalarType.Float64).sub(gr64).norm().item<double>() / (gr64.norm().item<double>() + 1e-12);
+                    if (!(rel <= worst)) { worst = rel; worstName = n; }
+                }
+                Console.WriteLine($"{(cascade ? "lowdiff" : "edm")} r={r} b={b} threads {get_num_threads()}: max |D32-D64| {outErr:G3}, worst grad rel err {worst:G3} ({worstName})");
+                m32.Net.zero_grad(); m64.Net.zero_grad();
+            }
+        }
+    }
+}
+
+public static class FlopsReport
+{
+    public static void Run()
+    {
+        var edm = DiffusionModel.NetConfig(new DiffusionConfig { Net = new UNetConfig() });
+        var low = DiffusionModel.NetConfig(new DiffusionConfig { Net = new UNetConfig(), Cascade = [8, 16, 32], StageProbs = [0.3, 0.3, 0.4], StageLossWeights = [1, 1, 1] });
+        foreach (int r in new[] { 8, 16, 32 })
+            Console.WriteLine(FormattableString.Invariant($"r={r}: edm {Flops.Forward(edm, r) / 1e9:F4} GFLOP, lowdiff {Flops.Forward(low, r) / 1e9:F4} GFLOP per image (forward)"));
     }
 }

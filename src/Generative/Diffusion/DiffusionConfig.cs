@@ -24,8 +24,11 @@ public sealed record UNetConfig
     {
         if (ImgResolution <= 0 || InChannels <= 0 || OutChannels <= 0)
             throw new GenInputException("UNet resolution and channel counts must be positive");
-        if (ModelChannels < 4 || ModelChannels % 4 != 0)
-            throw new GenInputException($"--width must be a positive multiple of 4 (GroupNorm uses C/4 groups), got {ModelChannels}");
+        // Every conv input width must be ≤ 16 or a multiple of 16: libtorch 2.10's oneDNN 3×3 convolution
+        // forward returns wrong values on this AVX-512 CPU for 16 < C_in ≢ 0 (mod 16) at batch ≥ 2 (measured,
+        // notes/issue-5.md). With C a multiple of 16 every UNet width (C·mult and decoder concatenations) is.
+        if (ModelChannels < 16 || ModelChannels % 16 != 0)
+            throw new GenInputException($"--width must be a positive multiple of 16 (libtorch's 3×3 convolution is wrong on this CPU for other widths; see notes/issue-5.md), got {ModelChannels}");
         if (ChannelMult.Length == 0 || ChannelMult.Any(m => m <= 0))
             throw new GenInputException("--channel-mult takes positive integers, e.g. 1,2,4");
         if (NumBlocks <= 0) throw new GenInputException($"--blocks must be positive, got {NumBlocks}");

@@ -136,6 +136,18 @@ public sealed class UNetBlock : Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>
+/// A container of named child modules (SongUNet's torch.nn.ModuleDict `enc`/`dec`). TorchSharp's
+/// ModuleDict fails in Module.to(dtype) ("An item with the same key has already been added. Key:
+/// Item"), which bf16 sampling needs, so the children are registered directly by name.
+/// </summary>
+public sealed class NamedBlocks : Module
+{
+    public NamedBlocks() : base(nameof(NamedBlocks)) { }
+
+    public void Add(string name, Module m) => register_module(name, m);
+}
+
+/// <summary>
 /// SongUNet (DDPM++ layout) for small images. forward(x, noise_labels, class_labels, augment_labels)
 /// returns F_θ with <see cref="UNetConfig.OutChannels"/> channels at the input's resolution.
 /// </summary>
@@ -145,8 +157,8 @@ public sealed class SongUNet : Module
     private readonly Linear? map_augment;
     private readonly Linear map_layer0;
     private readonly Linear map_layer1;
-    private readonly ModuleDict<Module> enc;
-    private readonly ModuleDict<Module> dec;
+    private readonly NamedBlocks enc;
+    private readonly NamedBlocks dec;
     private readonly int _noiseChannels;
     private readonly List<(string Name, Module M)> _enc = [];
     private readonly List<(string Name, Module M)> _dec = [];
@@ -164,7 +176,7 @@ public sealed class SongUNet : Module
         map_layer1 = EdmInit.Linear(embC, embC, true, 1, g);
 
         // Encoder (names carry the resolution at the configured ImgResolution, as SongUNet's keys).
-        enc = new ModuleDict<Module>();
+        enc = new NamedBlocks();
         long cout = cfg.InChannels;
         var skips = new List<long>();
         for (int level = 0; level < cfg.ChannelMult.Length; level++)
@@ -189,7 +201,7 @@ public sealed class SongUNet : Module
         }
 
         // Decoder.
-        dec = new ModuleDict<Module>();
+        dec = new NamedBlocks();
         for (int level = cfg.ChannelMult.Length - 1; level >= 0; level--)
         {
             int res = cfg.ImgResolution >> level;
@@ -218,7 +230,7 @@ public sealed class SongUNet : Module
 
     public UNetConfig Config { get; }
 
-    private static void Add(List<(string, Module)> order, ModuleDict<Module> dict, string name, Module m)
+    private static void Add(List<(string, Module)> order, NamedBlocks dict, string name, Module m)
     {
         order.Add((name, m));
         dict.Add(name, m);

@@ -1,6 +1,7 @@
 // Training and export of the Fashion-MNIST extractor through the foundation's one loop (Trainer).
-// Recipe (metrics.md §7): Fashion-MNIST train (60k), Adam lr 1e-3, 5 epochs, batch 128, seed 0, cosine decay,
-// horizontal flips (clothes are mirror-symmetric); accepted at ≥ 90% test accuracy. Export freezes the
+// Recipe (metrics.md §7): Fashion-MNIST train (60k), Adam lr 1e-3, batch 128, seed 0, cosine decay, horizontal
+// flips (clothes are mirror-symmetric); accepted at ≥ 90% test accuracy. 10 epochs, not the spec's 5: 5 gave
+// 88.41% (train loss still 0.29, under-fitted; measured, notes/issue-4.md). Export freezes the
 // last weights as assets/metrics/fmnist_extractor.safetensors, computes the test-split statistics
 // (fashion-mnist-test.fmnist.npz) and records hashes, accuracy and the real-vs-real floor in a JSON.
 using System.Text.Json.Nodes;
@@ -46,7 +47,7 @@ public static class FmnistExtractorTraining
 
     public static readonly TrainConfig Recipe = new()
     {
-        Epochs = 5,
+        Epochs = 10,   // 5 epochs: 88.41% test accuracy, below the 90% acceptance (measured)
         Batch = 128,
         Lr = 1e-3,
         Optimizer = OptimizerKind.Adam,

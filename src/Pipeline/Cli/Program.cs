@@ -25,6 +25,7 @@ namespace Gen.Cli
             root.Subcommands.Add(DataCommands.Create(cli));
             DiffusionCommands.Register(train, root, cli);
             foreach (var command in RepresentationCommands.Create(cli)) root.Subcommands.Add(command);
+            MetricsCommands.AddTo(root, cli);
             return root;
         }
 

@@ -17,7 +17,7 @@ public sealed class TrainOptions
     public readonly Option<int?> Threads = new("--threads") { Description = "libtorch intra-op threads (0 = libtorch's default)" };
     public readonly Option<long?> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints (0 = only at the end)" };
     public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint" };
-    public readonly Option<OptimizerKind?> Optimizer = new("--optimizer") { Description = "sgd, adam or adamw" };
+    public readonly Option<OptimizerKind?> Optimizer = new("--optimizer") { Description = "sgd, adam, adamw or lars" };
     public readonly Option<double?> WeightDecay = new("--wd") { Description = "Weight decay" };
     public readonly Option<double?> Momentum = new("--momentum") { Description = "SGD momentum" };
     public readonly Option<long?> Warmup = new("--warmup") { Description = "Linear LR warm-up steps" };

@@ -30,8 +30,8 @@ public sealed class DiffusionMethodTests
     {
         Data = "squares",
         Train = TinyTrain(steps),
-        Width = 8,
-        ChannelMult = [1, 2],
+        Width = 16,
+        ChannelMult = [1, 1],
         Blocks = 1,
         Cascade = cascade ?? [],
         Conditional = conditional,

@@ -39,11 +39,12 @@ public static class DiffusionCommands
         Threads = 0,
     };
 
-    /// <summary>Registers `gen train diffusion` and `gen sample`.</summary>
+    /// <summary>Registers `gen train diffusion`, `gen sample` and the edm/lowdiff checkpoint kinds as image generators.</summary>
     public static void Register(Command train, RootCommand root, Func<CliContext> cli)
     {
         train.Subcommands.Add(CreateTrain(cli));
         root.Subcommands.Add(CreateSample(cli));
+        DiffusionImageSampler.Register();
     }
 
     public static Command CreateTrain(Func<CliContext> cli)

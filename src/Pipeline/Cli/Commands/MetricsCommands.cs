@@ -1,0 +1,301 @@
+// gen fid | stats | is | kid | fid-curve | weights fetch inception | metrics train-extractor.
+// Options are declared and parsed here; the work happens in Gen.Metrics (MetricJobs, FidCurve, InceptionWeights,
+// FmnistExtractorTraining). Inputs A and B may be image folders, dataset names (fashion-mnist:test), .npz
+// statistics or generator checkpoints (sampled with --n images from --seed on).
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Gen.Metrics;
+using Gen.Metrics.Features;
+using Gen.Metrics.Fmnist;
+using Gen.Metrics.Inception;
+using Gen.Pipeline;
+using Gen.Pipeline.Training;
+
+namespace Gen.Cli.Commands;
+
+public static class MetricsCommands
+{
+    /// <summary>Adds every metrics command to the root (one registration line in GenCli.Build).</summary>
+    public static void AddTo(RootCommand root, Func<CliContext> cli)
+    {
+        root.Subcommands.Add(Fid(cli));
+        root.Subcommands.Add(Stats(cli));
+        root.Subcommands.Add(Is(cli));
+        root.Subcommands.Add(Kid(cli));
+        root.Subcommands.Add(Curve(cli));
+        root.Subcommands.Add(Weights(cli));
+        root.Subcommands.Add(Metrics(cli));
+    }
+
+    /// <summary>Extractor and run options shared by the metric commands.</summary>
+    private sealed class Common
+    {
+        public readonly Option<string?> Extractor = new("--extractor") { Description = "inception (pytorch-fid's network; default when its weights are installed) or fmnist (bundled Fashion-MNIST network; results are FD-FMNIST)" };
+        public readonly Option<int?> Dims = new("--dims") { Description = "Inception feature layer: 64, 192, 768 or 2048 (default 2048, pool3)" };
+        public readonly Option<string?> Preprocess = new("--preprocess") { Description = "pytorch-fid (FID default) or torch-fidelity (IS/KID default): resize and scaling of the reference tool" };
+        public readonly Option<string?> Weights = new("--weights") { Description = "Inception weights file (default: the cache, or $GEN_INCEPTION_WEIGHTS)" };
+        public readonly Option<string?> WeightsSha = new("--weights-sha256") { Description = "Accept a non-standard Inception weights file with this SHA-256 (results are marked non-standard)" };
+        public readonly Option<string?> FmnistWeights = new("--fmnist-weights") { Description = "A retrained Fashion-MNIST extractor instead of the bundled one" };
+        public readonly Option<string> DType = new("--dtype") { Description = "float32 or bf16 feature extraction", DefaultValueFactory = _ => "float32" };
+        public readonly Option<int> Batch = new("--batch") { Description = "Images per extraction batch (pytorch-fid: 50)", DefaultValueFactory = _ => FeatureRunner.DefaultBatch };
+        public readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+        public readonly Option<int?> N = new("--n") { Description = "Images to sample from a checkpoint; for folders and datasets, use only the first N" };
+        public readonly Option<long> Seed = new("--seed") { Description = "First seed when sampling a checkpoint (image i uses seed + i)", DefaultValueFactory = _ => 0 };
+        public readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON" };
+
+        public void AddTo(Command c)
+        {
+            foreach (Option o in new Option[] { Extractor, Dims, Preprocess, Weights, WeightsSha, FmnistWeights, DType, Batch, Threads, N, Seed, Json })
+                c.Options.Add(o);
+        }
+
+        public ExtractorOptions Build(ParseResult r) => new()
+        {
+            Kind = r.GetValue(Extractor) switch
+            {
+                null => null,
+                "inception" => ExtractorKind.Inception,
+                "fmnist" => ExtractorKind.Fmnist,
+                string other => throw new GenInputException($"--extractor takes inception or fmnist, got '{other}'"),
+            },
+            Dims = r.GetValue(Dims),
+            Preprocess = r.GetValue(Preprocess) is { } p ? Gen.Metrics.Features.Preprocess.Parse(p) : null,
+            Weights = r.GetValue(Weights),
+            WeightsSha256 = r.GetValue(WeightsSha),
+            FmnistWeights = r.GetValue(FmnistWeights),
+            DType = r.GetValue(DType) switch
+            {
+                "float32" or "fp32" => FeatureDType.Float32,
+                "bf16" or "bfloat16" => FeatureDType.BFloat16,
+                var other => throw new GenInputException($"--dtype takes float32 or bf16, got '{other}'"),
+            },
+            Batch = r.GetValue(Batch),
+            Threads = r.GetValue(Threads),
+        };
+    }
+
+    private static Command Fid(Func<CliContext> cli)
+    {
+        var command = new Command("fid", "Fréchet Inception Distance between two inputs (folders, datasets, .npz statistics or generator checkpoints)");
+        var a = new Argument<string>("A") { Description = "Image folder, dataset (fashion-mnist:test), .npz statistics or generator checkpoint" };
+        var b = new Argument<string>("B") { Description = "The second input, same kinds" };
+        var common = new Common();
+        command.Arguments.Add(a);
+        command.Arguments.Add(b);
+        common.AddTo(command);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            var jobs = Jobs(c, common.Build(r));
+            FidResult res = jobs.Fid(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(common.N), r.GetValue(common.Seed));
+            Warn(c, res.Warnings);
+            if (r.GetValue(common.Json)) c.WriteJson(res);
+            else
+            {
+                c.Out.WriteLine(F($"{res.Metric}: {res.Value:F4}"));
+                c.Out.WriteLine($"  A: {res.A.Name} (N = {N(res.A.N)})");
+                c.Out.WriteLine($"  B: {res.B.Name} (N = {N(res.B.N)})");
+                if (res.Extractor is { } e) c.Out.WriteLine($"  extractor: {Describe(e)}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Stats(Func<CliContext> cli)
+    {
+        var command = new Command("stats", "Write feature statistics (mu, sigma; float64 .npz as pytorch-fid's --save-stats)");
+        var a = new Argument<string>("A") { Description = "Image folder, dataset or generator checkpoint" };
+        var output = new Option<string>("--out", "-o") { Description = "Output .npz file", Required = true };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing file" };
+        var common = new Common();
+        command.Arguments.Add(a);
+        command.Options.Add(output);
+        command.Options.Add(force);
+        common.AddTo(command);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            StatsResult res = Jobs(c, common.Build(r)).SaveStats(r.GetValue(a)!, r.GetValue(output)!, r.GetValue(force), r.GetValue(common.N), r.GetValue(common.Seed));
+            Warn(c, res.Warnings);
+            if (r.GetValue(common.Json)) c.WriteJson(res);
+            else c.Out.WriteLine($"wrote {res.Out}: {res.Extractor.Dims}-d statistics of {res.Input.Name} (N = {N(res.Input.N)}; {Describe(res.Extractor)})");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Is(Func<CliContext> cli)
+    {
+        var command = new Command("is", "Inception Score (torch-fidelity's definition: logits without fc bias, 10 splits, shuffle seed 2020)");
+        var a = new Argument<string>("A") { Description = "Image folder, dataset or generator checkpoint" };
+        var splits = new Option<int>("--splits") { Description = "Number of splits", DefaultValueFactory = _ => InceptionScore.DefaultSplits };
+        var common = new Common();
+        command.Arguments.Add(a);
+        command.Options.Add(splits);
+        common.AddTo(command);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            ScoreRecord res = Jobs(c, common.Build(r)).InceptionScoreOf(r.GetValue(a)!, r.GetValue(common.N), r.GetValue(common.Seed), r.GetValue(splits));
+            PrintScore(c, res, r.GetValue(common.Json));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Kid(Func<CliContext> cli)
+    {
+        var command = new Command("kid", "Kernel Inception Distance (cubic polynomial kernel, torch-fidelity's subsets)");
+        var a = new Argument<string>("A") { Description = "Image folder, dataset or generator checkpoint" };
+        var b = new Argument<string>("B") { Description = "The second input" };
+        var subsets = new Option<int>("--subsets") { Description = "Number of random subsets", DefaultValueFactory = _ => Gen.Metrics.Kid.DefaultSubsets };
+        var size = new Option<int>("--subset-size") { Description = "Images per subset", DefaultValueFactory = _ => Gen.Metrics.Kid.DefaultSubsetSize };
+        var common = new Common();
+        command.Arguments.Add(a);
+        command.Arguments.Add(b);
+        command.Options.Add(subsets);
+        command.Options.Add(size);
+        common.AddTo(command);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            ScoreRecord res = Jobs(c, common.Build(r)).KidOf(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(common.N),
+                                                             r.GetValue(common.Seed), r.GetValue(subsets), r.GetValue(size));
+            PrintScore(c, res, r.GetValue(common.Json));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Curve(Func<CliContext> cli)
+    {
+        var command = new Command("fid-curve", "FID (or FD-FMNIST) of every checkpoint of a training run against a reference; writes fid_curve.json and fid_curve.png");
+        var run = new Argument<string>("run") { Description = "A training run folder (holds checkpoints/)" };
+        var reference = new Option<string>("--ref") { Description = "Reference: dataset, folder or .npz statistics", Required = true };
+        var common = new Common();
+        command.Arguments.Add(run);
+        command.Options.Add(reference);
+        common.AddTo(command);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            int n = r.GetValue(common.N) ?? FidCurve.DefaultN;
+            CurveResult res = FidCurve.Run(r.GetValue(run)!, r.GetValue(reference)!, n, r.GetValue(common.Seed), common.Build(r),
+                                           Progress(c), new Progress<string>(m => c.Err.WriteLine(m)), c.Cancel);
+            Warn(c, res.Warnings);
+            if (r.GetValue(common.Json)) c.WriteJson(res);
+            else
+            {
+                c.Out.WriteLine($"{res.Metric} vs {res.Reference} (N = {res.N}, seeds {res.Seed}…{res.Seed + res.N - 1}; {Describe(res.Extractor)})");
+                foreach (var p in res.Points) c.Out.WriteLine(F($"  step {p.Step,10}: {p.Value,10:F4}{(p.Reused ? "  (cached)" : "")}"));
+                c.Out.WriteLine($"wrote {res.Json} and {res.Plot}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Weights(Func<CliContext> cli)
+    {
+        var weights = new Command("weights", "Install pretrained weights Gen uses");
+        var fetch = new Command("fetch", "Download (or import with --from) and verify pretrained weights");
+        var name = new Argument<string>("name") { Description = "inception: pytorch-fid's FID Inception (pt_inception-2015-12-05-6726825d.pth)" };
+        var from = new Option<string?>("--from") { Description = "A local copy of the file, or another URL" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        fetch.Arguments.Add(name);
+        fetch.Options.Add(from);
+        fetch.Options.Add(json);
+        fetch.SetAction(r =>
+        {
+            CliContext c = cli();
+            if (r.GetValue(name) != "inception")
+                throw new GenInputException($"unknown weights '{r.GetValue(name)}'; Gen fetches: inception");
+            string path = InceptionWeights.Fetch(r.GetValue(from), new Progress<string>(m => c.Err.WriteLine(m)), c.Cancel);
+            if (r.GetValue(json)) c.WriteJson(new { name = "inception", path, sha256 = InceptionWeights.Sha256, bytes = InceptionWeights.Bytes });
+            else c.Out.WriteLine($"inception weights verified (SHA-256 {InceptionWeights.Sha256}) at {path}");
+            return ExitCodes.Ok;
+        });
+        weights.Subcommands.Add(fetch);
+        return weights;
+    }
+
+    private static Command Metrics(Func<CliContext> cli)
+    {
+        var metrics = new Command("metrics", "Metric tools");
+        var train = new Command("train-extractor", "Train the Fashion-MNIST feature network (FD-FMNIST) and optionally export it with its test statistics");
+        var data = new Option<string>("--data", "-d") { Description = "Training data", DefaultValueFactory = _ => "fashion-mnist" };
+        var export = new Option<string?>("--export") { Description = "Write the frozen extractor, its test-split statistics and a JSON record here (e.g. assets/metrics)" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var options = new TrainOptions("runs/fmnist-extractor");
+        train.Options.Add(data);
+        train.Options.Add(export);
+        options.AddTo(train);
+        train.Options.Add(json);
+        train.SetAction(r =>
+        {
+            CliContext c = cli();
+            string outDir = r.GetValue(options.Out)!;
+            TrainConfig config = options.Build(r, FmnistExtractorTraining.Recipe);
+            TrainResult result = ProgressView.Run(c, "train-extractor", p =>
+                FmnistExtractorTraining.Train(r.GetValue(data)!, config, outDir, p, c.Cancel, new Progress<string>(m => c.Err.WriteLine(m))));
+            object? exported = null;
+            if (r.GetValue(export) is { } dir && !result.Interrupted)
+                exported = FmnistExtractorTraining.Export(outDir, dir, r.GetValue(data)!, new Progress<string>(m => c.Err.WriteLine(m)));
+            if (r.GetValue(json)) c.WriteJson(new { run = outDir, step = result.Step, metrics = result.FinalMetrics, exported });
+            else
+            {
+                c.Out.WriteLine(F($"trained {result.Step} steps; test accuracy {result.FinalMetrics.GetValueOrDefault("test_acc"):P2}; run {outDir}"));
+                if (exported is not null) c.Out.WriteLine($"exported to {r.GetValue(export)}: {exported}");
+            }
+            return result.Interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
+        });
+        metrics.Subcommands.Add(train);
+        return metrics;
+    }
+
+    private static MetricJobs Jobs(CliContext c, ExtractorOptions o) =>
+        new(o, Progress(c), new Progress<string>(m => c.Err.WriteLine(m)), c.Cancel);
+
+    /// <summary>Progress on stderr: a line every few seconds, and every notice at once.</summary>
+    private static IProgress<MetricProgress> Progress(CliContext c)
+    {
+        var clock = Stopwatch.StartNew();
+        double last = -10;
+        return new SyncProgress<MetricProgress>(p =>
+        {
+            if (p.Message is not null) { c.Err.WriteLine($"note: {p.Message}"); return; }
+            if (p.Done != p.Total && clock.Elapsed.TotalSeconds - last < (c.Interactive ? 1 : 5)) return;
+            last = clock.Elapsed.TotalSeconds;
+            c.Err.WriteLine(F($"{p.Stage}: {p.Done}/{p.Total} images{(p.ImagesPerSecond > 0 ? $", {p.ImagesPerSecond:F1} img/s" : "")}"));
+        });
+    }
+
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    private static void PrintScore(CliContext c, ScoreRecord res, bool json)
+    {
+        Warn(c, res.Warnings);
+        if (json) { c.WriteJson(res); return; }
+        c.Out.WriteLine(F($"{res.Metric}: {res.Mean:G6} ± {res.Std:G4}"));
+        c.Out.WriteLine($"  A: {res.A.Name} (N = {N(res.A.N)})");
+        if (res.B is { } b) c.Out.WriteLine($"  B: {b.Name} (N = {N(b.N)})");
+        c.Out.WriteLine($"  extractor: {Describe(res.Extractor)}");
+    }
+
+    private static void Warn(CliContext c, IEnumerable<string> warnings)
+    {
+        foreach (string w in warnings) c.Err.WriteLine($"warning: {w}");
+    }
+
+    private static string Describe(ExtractorRecord e) =>
+        $"{e.Name} {e.Layer} ({e.Dims}-d), weights {e.WeightsSha256[..Math.Min(8, e.WeightsSha256.Length)]}{(e.StandardWeights ? "" : " (non-standard)")}, {e.Dtype}, {e.Preprocessing}";
+
+    private static string N(long? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "n/a (statistics file)";
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,83 @@
+// The Fashion-MNIST extractor: trained through the foundation's Trainer, exported, reloaded by hash; the
+// bundled copy loads offline with its pinned SHA-256 and its test-split statistics.
+using Gen.Metrics.Features;
+using Gen.Metrics.Fmnist;
+using Gen.Metrics.Stats;
+using Gen.Pipeline;
+using Gen.Pipeline.Imaging;
+using Gen.Pipeline.Training;
+using static TorchSharp.torch;
+
+namespace Gen.Metrics.Tests;
+
+public sealed class FmnistTests
+{
+    [Fact]
+    public void Bundled_LoadsWithPinnedHash_AndItsTestStatistics()
+    {
+        Assert.True(FmnistExtractor.HasBundled, "assets/metrics/fmnist_extractor.safetensors must be embedded");
+        using var e = FmnistExtractor.Bundled();
+        Assert.Equal(FmnistExtractor.BundledSha256, e.Info.WeightsSha256);
+        Assert.True(e.Info.StandardWeights);
+        Assert.Equal("FD-FMNIST", e.Info.FrechetLabel);
+        GaussianStats s = FmnistExtractor.BundledTestStats();
+        Assert.Equal(128, s.Dims);
+        Assert.True(Math.Abs(Frechet.Distance(s, s).Distance) < 1e-6);
+        using var images = zeros([2, 1, 28, 28], ScalarType.Byte);
+        using var f = e.Features(images);
+        Assert.Equal([2L, 128L], f.shape);
+    }
+
+    [Fact]
+    public void TrainedThroughTrainer_ExportsAndReloadsByHash()
+    {
+        using var tmp = new TempDir();
+        string data = SyntheticIdx.Write(tmp.File("data"));
+        var config = FmnistExtractorTraining.Recipe with { Steps = 30, Epochs = 0, Batch = 32, LogEvery = 10 };
+        TrainResult r = FmnistExtractorTraining.Train(data, config, tmp.File("run"), null, default);
+        Assert.Equal(30, r.Step);
+        Assert.True(r.FinalMetrics["test_acc"] > 0.3, $"accuracy {r.FinalMetrics["test_acc"]} after 30 steps on an easy task");
+        var record = FmnistExtractorTraining.Export(tmp.File("run"), tmp.File("assets"), data);
+        string weights = tmp.File(Path.Combine("assets", FmnistExtractor.WeightsFile));
+        string sha = record["weights_sha256"]!.GetValue<string>();
+        using var e = FmnistExtractor.FromFile(weights, sha);
+        Assert.Equal(sha, e.Info.WeightsSha256);
+        Assert.False(e.Info.StandardWeights);
+        Assert.Throws<GenInputException>(() => FmnistExtractor.FromFile(weights, new string('0', 64)));
+        GaussianStats stats = GaussianStats.Load(tmp.File(Path.Combine("assets", FmnistExtractor.TestStatsFile)));
+        Assert.Equal(128, stats.Dims);
+        Assert.Equal(160, record["stats_n"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void FolderAgainstFashionMnistTest_UsesBundledStatistics_AndLabelsFdFmnist()
+    {
+        using var tmp = new TempDir();
+        string folder = tmp.File("samples");
+        Directory.CreateDirectory(folder);
+        for (int i = 0; i < 12; i++)
+        {
+            var px = Formula.Images((ulong)i + 10, 1, 3, 32, 32);   // colour 32×32: converted and resized, and said so
+            ImageCodec.WritePng(Path.Combine(folder, $"{i:D3}.png"), px, 3, 32, 32);
+        }
+        var notes = new List<string>();
+        var jobs = new MetricJobs(new ExtractorOptions { Kind = ExtractorKind.Fmnist, Batch = 5 },
+                                  new SyncProgress(p => { if (p.Message is not null) notes.Add(p.Message); }));
+        FidResult r = jobs.Fid(folder, "fashion-mnist:test", null, null, 0);
+        Assert.Equal("FD-FMNIST", r.Metric);
+        Assert.Equal("bundled-stats", r.B.Kind);
+        Assert.Equal(10_000, r.B.N);
+        Assert.Equal(12, r.A.N);
+        Assert.Equal(FmnistExtractor.BundledSha256, r.Extractor!.WeightsSha256);
+        Assert.True(r.Value > 0);
+        Assert.Contains(r.Warnings, w => w.Contains("rank-deficient", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.Contains("converted to grey", StringComparison.Ordinal) && n.Contains("resized", StringComparison.Ordinal));
+        // Inception Score needs the Inception's classes.
+        Assert.Throws<GenInputException>(() => jobs.InceptionScoreOf(folder, null, 0, 10));
+    }
+
+    private sealed class SyncProgress(Action<MetricProgress> a) : IProgress<MetricProgress>
+    {
+        public void Report(MetricProgress value) => a(value);
+    }
+}
