@@ -64,7 +64,7 @@ say "note: N=$N < 2048 makes these FIDs rank-deficient (biased); they compare pi
 
 say "## RSS against N (memory bounded by the batch, not by N)"
 for n in 2000 10000; do
-  /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats fashion-mnist:train --n $n --extractor fmnist --out "$TMP/f$n.npz" --force --threads "$THREADS" > /dev/null 2>&1
+  /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats fashion-mnist:train --n $n --extractor fmnist --fmnist-weights assets/metrics/fmnist_extractor.safetensors --out "$TMP/f$n.npz" --force --threads "$THREADS" > /dev/null 2>&1
   say "fmnist extractor, N=$n: max RSS $(( $(cut -d' ' -f1 "$TMP/rss") / 1024 )) MB, $(cut -d' ' -f2 "$TMP/rss") s"
 done
 for n in 50 200; do
@@ -73,5 +73,5 @@ for n in 50 200; do
 done
 
 say "## tr sqrt(S1 S2) at d=2048: libtorch eigh (Gen) vs MathNet.Numerics managed EVD"
-$SQRTM 2048 2 "$THREADS" | tee -a "$LOG"
+$SQRTM 2048 "${SQRTM_REPS:-1}" "$THREADS" | tee -a "$LOG"
 say "load at end: $(load)"

@@ -26,7 +26,7 @@ public sealed class FidCurveTests
             for (int i = 0; i < count; i++)
             {
                 byte[] noise = Formula.Images((ulong)(firstSeed + i), 1, 1, 28, 28);
-                for (int p = 0; p < 784; p++) px[i * 784 + p] = (byte)Math.Min(255, noise[p] / 4 + 40 * step);
+                for (int p = 0; p < 784; p++) px[i * 784 + p] = (byte)Math.Min(255, noise[p] / 4 + 40 * step / 100);
             }
             return px;
         }

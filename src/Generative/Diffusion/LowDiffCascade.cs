@@ -22,7 +22,8 @@ public static class LowDiffCascade
         return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Nearest-neighbour ×2 upsampling.</summary>
+    /// <summary>Nearest-neighbour ×2 upsampling (repeat_interleave: measured faster on this CPU than
+    /// expand + reshape (2×) and interpolate (4×) in fp32, equal to expand + reshape in bf16).</summary>
     public static Tensor Up(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -35,15 +35,21 @@ public static class SampleWriter
     /// <summary>.npz with arr_0 (uint8 N×H×W×C) and seeds (int64 N).</summary>
     public static void WriteNpz(string path, Tensor images, IReadOnlyList<long> seeds)
     {
-        using var scope = NewDisposeScope();
-        Tensor nhwc = images.add(1).div(2).mul(255).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
-        byte[] pixels = nhwc.bytes.ToArray();
+        byte[] pixels;
+        long[] shape;
+        using (NativeCallGuard.Enter())
+        using (var scope = NewDisposeScope())
+        {
+            Tensor nhwc = images.add(1).div(2).mul(255).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
+            pixels = nhwc.bytes.ToArray();
+            shape = nhwc.shape;
+        }
         var seedBytes = new byte[seeds.Count * 8];
         for (int i = 0; i < seeds.Count; i++) BitConverter.TryWriteBytes(seedBytes.AsSpan(i * 8), seeds[i]);
         AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-            AddNpy(zip, "arr_0.npy", "|u1", nhwc.shape, pixels);
+            AddNpy(zip, "arr_0.npy", "|u1", shape, pixels);
             AddNpy(zip, "seeds.npy", "<i8", [seeds.Count], seedBytes);
         });
     }

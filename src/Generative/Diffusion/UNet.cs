@@ -109,7 +109,7 @@ public sealed class UNetBlock : Module<Tensor, Tensor, Tensor>
     public long OutChannels { get; }
 
     private Tensor Resample(Tensor x) =>
-        _down ? F.avg_pool2d(x, 2) : _up ? x.repeat_interleave(2, 2).repeat_interleave(2, 3) : x;
+        _down ? F.avg_pool2d(x, 2) : _up ? LowDiffCascade.Up(x) : x;
 
     public override Tensor forward(Tensor x, Tensor emb)
     {

@@ -20,8 +20,8 @@ public sealed class FmnistExtractor : IFeatureExtractor
 
     // SHA-256 of assets/metrics/fmnist_extractor.safetensors and of its test-split statistics
     // (assets/metrics/fmnist_extractor.json records how both were made).
-    public const string BundledSha256 = "";
-    public const string BundledStatsSha256 = "";
+    public const string BundledSha256 = "ea906a1c968c3c6b4c1822fc17636c0bda9ba13d89fd55bf802ce3a7cb06a4c7";
+    public const string BundledStatsSha256 = "8ee4693851c1e454660b75322c52a3325b761c0d98e07c72a9a5c6cf3c537224";
 
     private readonly FmnistNet _net;
 

@@ -1,7 +1,7 @@
 // Training and export of the Fashion-MNIST extractor through the foundation's one loop (Trainer).
 // Recipe (metrics.md §7): Fashion-MNIST train (60k), Adam lr 1e-3, batch 128, seed 0, cosine decay, horizontal
-// flips (clothes are mirror-symmetric); accepted at ≥ 90% test accuracy. 10 epochs, not the spec's 5: 5 gave
-// 88.41% (train loss still 0.29, under-fitted; measured, notes/issue-4.md). Export freezes the
+// flips (clothes are mirror-symmetric); the spec accepts ≥ 90% test accuracy. 10 epochs, not the spec's 5: 5 gave
+// 88.41% and 10 gave 89.86% (train loss still 0.24, under-fitted; measured, notes/issue-4.md), 0.14 points short. Export freezes the
 // last weights as assets/metrics/fmnist_extractor.safetensors, computes the test-split statistics
 // (fashion-mnist-test.fmnist.npz) and records hashes, accuracy and the real-vs-real floor in a JSON.
 using System.Text.Json.Nodes;
@@ -47,7 +47,7 @@ public static class FmnistExtractorTraining
 
     public static readonly TrainConfig Recipe = new()
     {
-        Epochs = 10,   // 5 epochs: 88.41% test accuracy, below the 90% acceptance (measured)
+        Epochs = 10,   // 5 epochs: 88.41%, 10 epochs: 89.86% test accuracy (the shipped asset); both below the 90% goal
         Batch = 128,
         Lr = 1e-3,
         Optimizer = OptimizerKind.Adam,
@@ -120,12 +120,19 @@ public static class FmnistExtractorTraining
             ["accepted"] = acc >= AcceptAccuracy,
             ["fd_fmnist_train10k_vs_test"] = floor,
             ["trained_steps"] = info.Step,
-            ["made_by"] = $"gen metrics train-extractor --out {runDir} --export {assetsDir}",
+            ["made_by"] = $"gen metrics train-extractor --out {runDir} --export {assetsDir} (or: gen metrics export-extractor {runDir} --export {assetsDir})",
             ["gen_version"] = GenPaths.Version,
-            ["recipe"] = System.Text.Json.JsonSerializer.SerializeToNode(Recipe, Json.Options),
+            ["train_config"] = RunTrainConfig(runDir),
         };
         AtomicFile.WriteAllText(Path.Combine(assetsDir, "fmnist_extractor.json"), record.ToJsonString(Json.Options));
         return record;
+    }
+
+    /// <summary>The training options the run really used (its config.json), for the export record.</summary>
+    private static JsonNode? RunTrainConfig(string runDir)
+    {
+        string path = Path.Combine(runDir, Trainer.ConfigFile);
+        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["train"]?.DeepClone() : null;
     }
 
     private static string WithSplit(string spec, Split split)

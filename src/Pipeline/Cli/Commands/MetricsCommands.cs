@@ -252,6 +252,22 @@ public static class MetricsCommands
             return result.Interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
         });
         metrics.Subcommands.Add(train);
+
+        var exportCmd = new Command("export-extractor", "Freeze a trained Fashion-MNIST extractor run into asset files (weights, test statistics, JSON record)");
+        var runArg = new Argument<string>("run") { Description = "The run folder of 'gen metrics train-extractor'" };
+        var exportDir = new Option<string>("--export") { Description = "Output folder (e.g. assets/metrics)", Required = true };
+        var exportData = new Option<string>("--data", "-d") { Description = "The data it was trained on", DefaultValueFactory = _ => "fashion-mnist" };
+        exportCmd.Arguments.Add(runArg);
+        exportCmd.Options.Add(exportDir);
+        exportCmd.Options.Add(exportData);
+        exportCmd.SetAction(r =>
+        {
+            CliContext c = cli();
+            var record = FmnistExtractorTraining.Export(r.GetValue(runArg)!, r.GetValue(exportDir)!, r.GetValue(exportData)!, new Progress<string>(m => c.Err.WriteLine(m)));
+            c.Out.WriteLine(record.ToJsonString(Gen.Pipeline.Json.Options));
+            return ExitCodes.Ok;
+        });
+        metrics.Subcommands.Add(exportCmd);
         return metrics;
     }
 
