@@ -45,7 +45,7 @@ public static class Extractors
     public static IFeatureExtractor Open(ExtractorOptions o, ExtractorKind kind, InceptionOutput? layer, Preprocessing defaultPreprocessing)
     {
         o.Validate();
-        if (o.Threads > 0) set_num_threads(o.Threads);
+        Denormals.Configure(o.Threads);
         if (kind == ExtractorKind.Fmnist)
         {
             if (layer is InceptionOutput.LogitsUnbiased or InceptionOutput.Logits)

@@ -118,23 +118,7 @@ public sealed class PretrainStage : IStage<PretrainParams, TrainResult>
             ["eval_data"] = test.Name,
         };
         var trainer = new Trainer(method, train, tc, ctx.OutputDir, _progress, monitor.Evaluate, runInfo);
-        TrainResult result;
-        try
-        {
-            result = trainer.Run(p.Resume, ctx.Cancel);
-        }
-        catch
-        {
-            (manifest with { Status = StageStatus.Failed, Finished = DateTimeOffset.UtcNow }).Write(ctx.OutputDir);
-            throw;
-        }
-        (manifest with
-        {
-            Status = result.Interrupted ? StageStatus.Interrupted : StageStatus.Complete,
-            Finished = DateTimeOffset.UtcNow,
-            Result = JsonSerializer.SerializeToNode(new { result.Step, result.FinalMetrics, result.ElapsedSeconds }, Json.Options),
-        }).Write(ctx.OutputDir);
-        return result;
+        return manifest.RunTraining(ctx.OutputDir, () => trainer.Run(p.Resume, ctx.Cancel));
     }
 }
 

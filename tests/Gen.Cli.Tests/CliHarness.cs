@@ -10,11 +10,7 @@ namespace Gen.Cli.Tests;
 internal static class TestInit
 {
     [ModuleInitializer]
-    internal static void Init()
-    {
-        Gen.Pipeline.MallocTuning.Apply();
-        Environment.SetEnvironmentVariable("GEN_OFFLINE", "1");
-    }
+    internal static void Init() => TestProcess.Init(oneThread: false);
 }
 
 public sealed record CliResult(int ExitCode, string Out, string Err);
@@ -65,19 +61,6 @@ public static class Cli
     }
 }
 
-public sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gen-cli-test-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
-}
-
 /// <summary>A small 4-class MNIST-style IDX dataset (12×12 grey) that a tiny ResNet learns in seconds.</summary>
 public static class ToyData
 {
@@ -101,22 +84,10 @@ public static class ToyData
                         px[(i * size + y) * size + x] = on ? (byte)level : (byte)rng.NextBelow(40);
                     }
             }
-            System.IO.File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), Idx(px, [n, size, size]));
-            System.IO.File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), Idx(lab, [n]));
+            System.IO.File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), Idx.Bytes(px, n, size, size));
+            System.IO.File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), Idx.Bytes(lab, n));
         }
         return folder;
     }
 
-    private static byte[] Idx(byte[] data, int[] dims)
-    {
-        var b = new byte[4 + 4 * dims.Length + data.Length];
-        b[2] = 8; b[3] = (byte)dims.Length;
-        for (int d = 0; d < dims.Length; d++)
-        {
-            int v = dims[d], at = 4 + 4 * d;
-            b[at] = (byte)(v >> 24); b[at + 1] = (byte)(v >> 16); b[at + 2] = (byte)(v >> 8); b[at + 3] = (byte)v;
-        }
-        data.CopyTo(b, 4 + 4 * dims.Length);
-        return b;
-    }
 }

@@ -11,31 +11,7 @@ namespace Gen.Generative.Tests;
 internal static class TestInit
 {
     [ModuleInitializer]
-    internal static void Init()
-    {
-        MallocTuning.Apply();
-        Environment.SetEnvironmentVariable("GEN_OFFLINE", "1");
-        // Tests run on a shared 2-core machine: one intra-op thread keeps them predictable.
-        TorchSharp.torch.set_num_threads(1);
-    }
-}
-
-public sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gen-gtest-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
+    internal static void Init() => TestProcess.Init(oneThread: true);
 }
 
 public static class TinyData

@@ -11,29 +11,7 @@ namespace Gen.Metrics.Tests;
 internal static class TestInit
 {
     [ModuleInitializer]
-    internal static void Init()
-    {
-        MallocTuning.Apply();
-        Environment.SetEnvironmentVariable("GEN_OFFLINE", "1");
-    }
-}
-
-public sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gen-metrics-test-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
+    internal static void Init() => TestProcess.Init(oneThread: false);
 }
 
 public static class Fixtures
@@ -79,22 +57,8 @@ public static class SyntheticIdx
                     for (int x = 0; x < 28; x++)
                         px[i * 784 + y * 28 + x] = (byte)(Math.Abs(y - cy) < half && Math.Abs(x - 14) < half ? 200 + (int)rng.NextBelow(40) : (int)rng.NextBelow(30));
             }
-            var images = new byte[16 + px.Length];
-            images[2] = 8; images[3] = 3;
-            BE(images, 4, n); BE(images, 8, 28); BE(images, 12, 28);
-            px.CopyTo(images, 16);
-            var lab = new byte[8 + n];
-            lab[2] = 8; lab[3] = 1;
-            BE(lab, 4, n);
-            labels.CopyTo(lab, 8);
-            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), images);
-            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), lab);
+            Idx.WritePair(folder, prefix, px, labels, 28, gz: false);
         }
         return folder;
-    }
-
-    private static void BE(byte[] b, int at, int v)
-    {
-        b[at] = (byte)(v >> 24); b[at + 1] = (byte)(v >> 16); b[at + 2] = (byte)(v >> 8); b[at + 3] = (byte)v;
     }
 }

@@ -1,5 +1,4 @@
 // Shared test helpers: temporary folders, synthetic datasets written in real file formats, fixtures.
-using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using Gen.Pipeline.Data;
 
@@ -10,29 +9,7 @@ namespace Gen.Pipeline.Tests;
 internal static class TestInit
 {
     [ModuleInitializer]
-    internal static void Init()
-    {
-        MallocTuning.Apply();
-        Environment.SetEnvironmentVariable("GEN_OFFLINE", "1");
-    }
-}
-
-public sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gen-test-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
+    internal static void Init() => TestProcess.Init(oneThread: false);
 }
 
 public static class Fixtures
@@ -70,30 +47,11 @@ public static class Synthetic
         return (px, labels);
     }
 
-    public static byte[] IdxImages(byte[] pixels, int n, int h, int w)
-    {
-        var b = new byte[16 + pixels.Length];
-        b[2] = 0x08; b[3] = 3;
-        WriteBE(b, 4, n); WriteBE(b, 8, h); WriteBE(b, 12, w);
-        pixels.CopyTo(b, 16);
-        return b;
-    }
+    public static byte[] IdxImages(byte[] pixels, int n, int h, int w) => Idx.Images(pixels, n, h, w);
 
-    public static byte[] IdxLabels(byte[] labels)
-    {
-        var b = new byte[8 + labels.Length];
-        b[2] = 0x08; b[3] = 1;
-        WriteBE(b, 4, labels.Length);
-        labels.CopyTo(b, 8);
-        return b;
-    }
+    public static byte[] IdxLabels(byte[] labels) => Idx.Labels(labels);
 
-    public static byte[] Gzip(byte[] data)
-    {
-        using var ms = new MemoryStream();
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest)) gz.Write(data);
-        return ms.ToArray();
-    }
+    public static byte[] Gzip(byte[] data) => Idx.Gzip(data);
 
     /// <summary>Writes an MNIST-style folder (four IDX files, gzipped or raw) and returns its path.</summary>
     public static string IdxDataset(string folder, int train = 256, int test = 128, int classes = 4, int size = 12, bool gz = true)
@@ -102,15 +60,9 @@ public static class Synthetic
         foreach (var (prefix, n, seed) in new[] { ("train", train, 1UL), ("t10k", test, 2UL) })
         {
             var (px, lab) = Images(n, classes, size, 1, seed);
-            string ext = gz ? ".gz" : "";
-            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-images-idx3-ubyte{ext}"), gz ? Gzip(IdxImages(px, n, size, size)) : IdxImages(px, n, size, size));
-            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-labels-idx1-ubyte{ext}"), gz ? Gzip(IdxLabels(lab)) : IdxLabels(lab));
+            Idx.WritePair(folder, prefix, px, lab, size, gz);
         }
         return folder;
     }
 
-    private static void WriteBE(byte[] b, int at, int v)
-    {
-        b[at] = (byte)(v >> 24); b[at + 1] = (byte)(v >> 16); b[at + 2] = (byte)(v >> 8); b[at + 3] = (byte)v;
-    }
 }

@@ -2,7 +2,6 @@
 // parallelism — tests share 2 cores and libtorch threads), temporary folders, and small synthetic
 // datasets written in real file formats (grey IDX pairs; an RGB PNG class-folder tree), after the
 // approach of tests/Gen.Pipeline.Tests/TestSupport.cs.
-using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
@@ -15,30 +14,7 @@ namespace Gen.Representation.Tests;
 internal static class TestInit
 {
     [ModuleInitializer]
-    internal static void Init()
-    {
-        MallocTuning.Apply();
-        Environment.SetEnvironmentVariable("GEN_OFFLINE", "1");
-        TorchSharp.torch.set_num_threads(1);
-    }
-}
-
-public sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gen-repr-test-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
+    internal static void Init() => TestProcess.Init(oneThread: true);
 }
 
 public static class Synthetic
@@ -77,8 +53,7 @@ public static class Synthetic
         foreach (var (prefix, n, seed) in new[] { ("train", train, 1UL), ("t10k", test, 2UL) })
         {
             var (px, lab) = Images(n, classes, size, 1, seed);
-            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), Gzip(Idx(px, [n, size, size])));
-            File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz"), Gzip(Idx(lab, [n])));
+            Idx.WritePair(folder, prefix, px, lab, size, gz: true);
         }
         return folder;
     }
@@ -100,25 +75,7 @@ public static class Synthetic
         return folder;
     }
 
-    private static byte[] Idx(byte[] data, int[] shape)
-    {
-        var b = new byte[4 + 4 * shape.Length + data.Length];
-        b[2] = 0x08; b[3] = (byte)shape.Length;
-        for (int d = 0; d < shape.Length; d++)
-        {
-            int v = shape[d], at = 4 + 4 * d;
-            b[at] = (byte)(v >> 24); b[at + 1] = (byte)(v >> 16); b[at + 2] = (byte)(v >> 8); b[at + 3] = (byte)v;
-        }
-        data.CopyTo(b, 4 + 4 * shape.Length);
-        return b;
-    }
 
-    private static byte[] Gzip(byte[] data)
-    {
-        using var ms = new MemoryStream();
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest)) gz.Write(data);
-        return ms.ToArray();
-    }
 }
 
 /// <summary>Shared tiny datasets, built once per test run.</summary>

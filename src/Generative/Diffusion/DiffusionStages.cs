@@ -128,23 +128,7 @@ public sealed class TrainDiffusionStage : IStage<TrainDiffusionParams, TrainResu
             SampleEvery = p.SampleEvery,
             OnSample = (_, step) => WriteTrainingGrid(method.Diffusion, grid, Path.Combine(ctx.OutputDir, SamplesDir, $"step-{step:D8}.png")),
         };
-        TrainResult result;
-        try
-        {
-            result = trainer.Run(p.Resume, ctx.Cancel);
-        }
-        catch
-        {
-            (manifest with { Status = StageStatus.Failed, Finished = DateTimeOffset.UtcNow }).Write(ctx.OutputDir);
-            throw;
-        }
-        (manifest with
-        {
-            Status = result.Interrupted ? StageStatus.Interrupted : StageStatus.Complete,
-            Finished = DateTimeOffset.UtcNow,
-            Result = JsonSerializer.SerializeToNode(new { result.Step, result.ElapsedSeconds }, Json.Options),
-        }).Write(ctx.OutputDir);
-        return result;
+        return manifest.RunTraining(ctx.OutputDir, () => trainer.Run(p.Resume, ctx.Cancel));
     }
 
     /// <summary>A sample grid of seeds 0..n−1 with the default steps (the Trainer has swapped in the EMA weights).</summary>

@@ -89,23 +89,7 @@ public sealed class TrainClassifierStage : IStage<TrainClassifierParams, TrainRe
         };
         var trainer = new Trainer(method, train, p.Train, ctx.OutputDir, _progress, evaluate,
                                   new JsonObject { ["stage"] = Kind, ["eval_data"] = test.Name });
-        TrainResult result;
-        try
-        {
-            result = trainer.Run(p.Resume, ctx.Cancel);
-        }
-        catch
-        {
-            (manifest with { Status = StageStatus.Failed, Finished = DateTimeOffset.UtcNow }).Write(ctx.OutputDir);
-            throw;
-        }
-        (manifest with
-        {
-            Status = result.Interrupted ? StageStatus.Interrupted : StageStatus.Complete,
-            Finished = DateTimeOffset.UtcNow,
-            Result = JsonSerializer.SerializeToNode(new { result.Step, result.FinalMetrics, result.ElapsedSeconds }, Json.Options),
-        }).Write(ctx.OutputDir);
-        return result;
+        return manifest.RunTraining(ctx.OutputDir, () => trainer.Run(p.Resume, ctx.Cancel));
     }
 
     internal static string WithSplit(string spec, Split split)
@@ -142,7 +126,7 @@ public sealed class EvalClassifierStage : IStage<EvalClassifierParams, EvalClass
         if (p.Batch <= 0) throw new GenInputException($"--batch must be positive, got {p.Batch}");
         if (p.GridCount <= 0) throw new GenInputException($"--n must be positive, got {p.GridCount}");
         if (p.GridScale <= 0) throw new GenInputException($"--scale must be positive, got {p.GridScale}");
-        if (p.Threads > 0) set_num_threads(p.Threads);
+        Denormals.Configure(p.Threads);
         var (model, config, info) = ClassifierEval.Load(p.Checkpoint);
         using (model)
         {

@@ -31,6 +31,30 @@ public sealed record StageManifest
     public void Write(string folder) =>
         AtomicFile.WriteAllText(Path.Combine(folder, FileName), Json.Serialize(this));
 
+    /// <summary>Runs a training stage under this manifest: written as running before, then failed,
+    /// interrupted or complete (with the step, elapsed seconds and final metrics) after.</summary>
+    public Training.TrainResult RunTraining(string folder, Func<Training.TrainResult> run)
+    {
+        Write(folder);
+        Training.TrainResult result;
+        try
+        {
+            result = run();
+        }
+        catch
+        {
+            (this with { Status = StageStatus.Failed, Finished = DateTimeOffset.UtcNow }).Write(folder);
+            throw;
+        }
+        (this with
+        {
+            Status = result.Interrupted ? StageStatus.Interrupted : StageStatus.Complete,
+            Finished = DateTimeOffset.UtcNow,
+            Result = System.Text.Json.JsonSerializer.SerializeToNode(new { result.Step, result.FinalMetrics, result.ElapsedSeconds }, Json.Options),
+        }).Write(folder);
+        return result;
+    }
+
     public static StageManifest? Read(string folder)
     {
         string path = Path.Combine(folder, FileName);

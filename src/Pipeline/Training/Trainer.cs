@@ -65,7 +65,7 @@ public sealed class Trainer
 
     public TrainResult Run(bool resume, CancellationToken cancel = default)
     {
-        if (_c.Threads > 0) set_num_threads(_c.Threads);
+        Denormals.Configure(_c.Threads);
         Directory.CreateDirectory(_dir);
         string statePath = Path.Combine(_dir, StateFile);
         var log = new MetricsLog(Path.Combine(_dir, MetricsFile));

@@ -69,7 +69,7 @@ public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
     {
         var clock = Stopwatch.StartNew();
         Validate(p);
-        if (p.Threads > 0) set_num_threads(p.Threads);
+        Denormals.Configure(p.Threads);
 
         PretrainConfig? config = null;
         CheckpointInfo? info = null;

@@ -165,7 +165,7 @@ public static class DiffusionCommands
                 Batch = r.GetValue(batch),
             };
             DiffusionSampler.Validate(model.Config, options, seeds.Count);
-            if (th > 0) set_num_threads(th);
+            Denormals.Configure(th);
             if (r.GetValue(bf16)) model.ToBFloat16();
 
             var (images, stats) = RunWithProgress(c, seeds.Count, progress => DiffusionSampler.Sample(model, seeds, options, progress, c.Cancel));
