@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # The two training runs compared in bench/RESULTS.md "## Diffusion": the EDM baseline and the LowDiff
 # cascade 8,16,32, same UNet (C=16, ≈1.03 M parameters), same optimizer, EMA, seed and number of steps
-# (pixel-equalised LowDiff batches: every step costs ≈ the FLOPs of a baseline step). They run side by
-# side with one thread each, so both see the same machine load; checkpoints every 100 steps, sample
-# grids every 400. Resumable: rerun with RESUME=1 after an interruption.
+# (pixel-equalised LowDiff batches: every step costs ≈ the FLOPs of a baseline step). Checkpoints every
+# 100 steps, sample grids every 400. Resumable: rerun with RESUME=1 after an interruption.
+# By default the runs go one after the other with 2 threads each (TRAIN_THREADS): on these 2-core
+# machines two 1-thread trainings side by side ran 3× slower each than one 2-thread training alone
+# (the UNet step is memory-bound; notes/issue-5.md). PARALLEL=1 runs them side by side with 1 thread.
 source "$(dirname "$0")/common.sh"
 build
-STEPS="${STEPS:-1200}"
+STEPS="${STEPS:-1500}"
 resume=""; [[ "${RESUME:-0}" == 1 ]] && resume="--resume"
-for kind in edm lowdiff; do
-  extra=""; [[ $kind == lowdiff ]] && extra="--cascade 8,16,32"
-  nohup "$BIN/gen" train diffusion --data fashion-mnist --out "$RUNS/$kind" $extra --steps "$STEPS" --threads "$THREADS" \
-        --checkpoint-every 100 --sample-every 400 --log-every 10 $resume > "$RUNS/$kind.log" 2>&1 &
-  echo "$kind: pid $! log $RUNS/$kind.log"
-done
+train_one() {   # kind threads
+  local extra=""; [[ $1 == lowdiff ]] && extra="--cascade 8,16,32"
+  "$BIN/gen" train diffusion --data fashion-mnist --out "$RUNS/$1" $extra --steps "$STEPS" --threads "$2" \
+      --checkpoint-every 100 --sample-every 400 --log-every 10 $resume >> "$RUNS/$1.log" 2>&1
+}
+if [[ "${PARALLEL:-0}" == 1 ]]; then
+  for kind in edm lowdiff; do nohup bash -c "$(declare -f train_one); BIN='$BIN' RUNS='$RUNS' STEPS='$STEPS' resume='$resume' train_one $kind 1" >/dev/null 2>&1 & done
+else
+  nohup bash -c "$(declare -f train_one); BIN='$BIN' RUNS='$RUNS' STEPS='$STEPS' resume='$resume'; train_one edm ${TRAIN_THREADS:-2}; train_one lowdiff ${TRAIN_THREADS:-2}" >/dev/null 2>&1 &
+fi
+echo "training in the background; logs: $RUNS/edm.log $RUNS/lowdiff.log"

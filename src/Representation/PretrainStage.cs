@@ -79,6 +79,7 @@ public sealed class PretrainStage : IStage<PretrainParams, TrainResult>
 
     public TrainResult Run(PretrainParams p, StageContext ctx)
     {
+        Denormals.FlushToZero();   // before libtorch starts its intra-op threads (they inherit the flag)
         if (p.KnnEvery < 0) throw new GenInputException($"--knn-every must be zero (end only) or positive, got {p.KnnEvery}");
         if (p.KnnK < 1) throw new GenInputException($"--knn-k must be positive, got {p.KnnK}");
         if (!(p.KnnT > 0)) throw new GenInputException($"--knn-t must be positive, got {p.KnnT}");

@@ -10,14 +10,11 @@ using static TorchSharp.torch;
 MallocTuning.Apply();
 var opts = Args.Parse(args.Skip(1));
 int threads = opts.Int("threads", 0);
-if (threads > 0) set_num_threads(threads);
+Denormals.Configure(threads);   // flush-to-zero as the gen CLI, then the thread count
 switch (args.FirstOrDefault())
 {
     case "profile": Profile.Run(opts); break;
-    case "debug1": Debug1.Run(); break;
-    case "debug2": Debug2.Run(); break;
-    case "debug3": Debug3.Run(); break;
-    case "debug4": Debug4.Run(opts); break;
+    case "conv-check": ConvCheck.Run(opts); break;
     case "gradcheck": GradCheck.Run(opts); break;
     case "flops": FlopsReport.Run(); break;
     case "train-speed": Speed.Train(opts); break;
@@ -116,80 +113,9 @@ public static class Profile
     }
 }
 
-public static class Debug1
-{
-    public static void Run()
-    {
-        using var g = new Generator(3);
-        var cfg = new DiffusionConfig { Net = new UNetConfig { ModelChannels = 8, ChannelMult = [1, 2], NumBlocks = 1, AttnLevels = [1] }, Resolution = 8, DataResolution = 6 };
-        using var m = new DiffusionModel(cfg, g);
-        using (no_grad()) foreach (var (name, p) in m.Net.named_parameters()) if (name.Contains("aux_conv") || name.EndsWith("conv1.weight") || name.Contains("proj")) p.normal_(0, 0.1, g);
-        m.Net.eval();
-        using var ng = no_grad();
-        var x = randn([4, 1, 8, 8], ScalarType.Float64, generator: g);
-        var s = full([4], 1.5, ScalarType.Float64);
-        var a = m.Precond.Denoise(x, s, null);
-        var b = m.Precond.Denoise(x, s, null);
-        var c = m.Precond.Denoise(x.narrow(0, 2, 1), s.narrow(0, 2, 1), null);
-        Console.WriteLine($"a-b {a.sub(b).abs().max().item<double>()} a2-alone {a[2].sub(c[0]).abs().max().item<double>()}");
-        // layer by layer
-        var h = x.to(ScalarType.Float32);
-        var emb = randn([4, 32], generator: g);
-        foreach (var (name, mod) in m.Net.named_modules())
-        {
-            if (mod is UNetBlock blk && name.Count(ch => ch == '.') == 1)
-            {
-                var inp = randn([4, blk.InChannels, 4, 4], generator: g);
-                var o1 = blk.call(inp, emb);
-                var o2 = blk.call(inp.narrow(0, 2, 1), emb.narrow(0, 2, 1));
-                Console.WriteLine($"{name}: {o1[2].sub(o2[0]).abs().max().item<float>()}");
-            }
-        }
-    }
-}
-
-public static class Debug2
-{
-    public static void Run()
-    {
-        using var g = new Generator(3);
-        using var ng = no_grad();
-        foreach (var (ci, co, k, hw) in new[] { (32, 16, 1, 4), (24, 8, 1, 8), (32, 16, 3, 4), (16, 16, 3, 4), (24, 8, 3, 8), (16, 48, 1, 4), (32, 32, 1, 4), (32, 16, 1, 8) })
-        {
-            var conv = nn.Conv2d(ci, co, k, padding: k / 2);
-            var x = randn([4, ci, hw, hw], generator: g);
-            var a = conv.call(x);
-            var b = conv.call(x.narrow(0, 2, 1));
-            var c = conv.call(x.narrow(0, 2, 1).contiguous());
-            Console.WriteLine($"conv {ci}->{co} k{k} {hw}x{hw}: narrow {a[2].sub(b[0]).abs().max().item<float>()} contiguous {a[2].sub(c[0]).abs().max().item<float>()}");
-        }
-    }
-}
-
-public static class Debug3
-{
-    public static void Run()
-    {
-        using var g = new Generator(3);
-        using var ng = no_grad();
-        foreach (var (ci, co, k, hw) in new[] { (24, 8, 3, 8), (24, 16, 3, 8), (32, 16, 3, 4), (32, 16, 3, 8), (16, 16, 3, 8), (8, 8, 3, 8), (16, 8, 3, 8), (24, 8, 3, 4), (24, 32, 3, 8), (48, 16, 3, 16), (48, 16, 3, 32) })
-        {
-            foreach (bool narrow in new[] { false, true })
-            {
-                var conv = narrow ? Gen.Pipeline.Models.Conv.Conv2d(ci, co, k, padding: k / 2) : nn.Conv2d(ci, co, k, padding: k / 2);
-                var x = randn([4, ci, hw, hw], generator: g);
-                var a = conv.call(x);
-                var b = conv.call(x.narrow(0, 2, 1));
-                var conv64 = nn.Conv2d(ci, co, k, padding: k / 2);
-                var (w, bb) = Gen.Pipeline.Models.Conv.Parameters(conv);
-                var r = nn.functional.conv2d(x.to(ScalarType.Float64), w.to(ScalarType.Float64), bb!.to(ScalarType.Float64), padding: [k / 2, k / 2]);
-                Console.WriteLine($"{(narrow ? "Conv.Conv2d" : "nn.Conv2d  ")} {ci}->{co} k{k} {hw}x{hw}: b4 vs f64 {a.to(ScalarType.Float64).sub(r).abs().max().item<double>():G3}  b1 vs f64 {b[0].to(ScalarType.Float64).sub(r[2]).abs().max().item<double>():G3}");
-            }
-        }
-    }
-}
-
-public static class Debug4
+/// <summary>fp32 convolutions against float64 for every input-channel count 1..72 (finds oneDNN kernels
+/// that return wrong values for particular shapes).</summary>
+public static class ConvCheck
 {
     public static void Run(Args o)
     {

@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 
 MallocTuning.Apply();
 var opts = Args.Parse(args);
-set_num_threads(opts.Threads);
+Denormals.Configure(opts.Threads);   // flush-to-zero as the gen CLI, then the thread count
 ImageSet train = DatasetCatalog.Load("fashion-mnist", Split.Train);
 
 double MatmulGflops()

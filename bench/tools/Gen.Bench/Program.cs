@@ -16,7 +16,7 @@ using static TorchSharp.torch;
 MallocTuning.Apply();
 var opts = Args.Parse(args.Skip(1));
 int threads = opts.Int("threads", 0);
-if (threads > 0) set_num_threads(threads);
+Denormals.Configure(threads);   // flush-to-zero as the gen CLI, then the thread count
 switch (args.FirstOrDefault())
 {
     case "matmul":

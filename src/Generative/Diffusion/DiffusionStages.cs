@@ -96,6 +96,7 @@ public sealed class TrainDiffusionStage : IStage<TrainDiffusionParams, TrainResu
     /// <summary>Trains on an already loaded set (tests pass in-memory data).</summary>
     public TrainResult Run(TrainDiffusionParams p, StageContext ctx, ImageSet train)
     {
+        Denormals.FlushToZero();   // before libtorch starts its intra-op threads (they inherit the flag)
         if (p.GridCount <= 0) throw new GenInputException($"--grid-n must be positive, got {p.GridCount}");
         if (p.SampleEvery < 0) throw new GenInputException($"--sample-every must be zero (end only) or positive, got {p.SampleEvery}");
         DiffusionConfig config = BuildConfig(p, train);

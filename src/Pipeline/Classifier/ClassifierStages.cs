@@ -45,6 +45,7 @@ public sealed class TrainClassifierStage : IStage<TrainClassifierParams, TrainRe
 
     public TrainResult Run(TrainClassifierParams p, StageContext ctx)
     {
+        Denormals.FlushToZero();   // before libtorch starts its intra-op threads (they inherit the flag)
         ImageSet train = DatasetCatalog.Load(p.Data, Split.Train, ctx.Log);
         string evalSpec = p.EvalData ?? WithSplit(p.Data, Split.Test);
         ImageSet test = DatasetCatalog.Load(evalSpec, Split.Test, ctx.Log);

@@ -149,6 +149,7 @@ public static class DiffusionCommands
             int th = r.GetValue(threads);
             if (th < 0) throw new GenInputException($"--threads must be zero (auto) or positive, got {th}");
             string path = r.GetValue(checkpoint) ?? Bundled();
+            Denormals.Configure(th);   // before any tensor work: libtorch's worker threads inherit flush-to-zero
             using var model = DiffusionModel.Load(path);
             int[]? stepCounts = r.GetValue(steps) is { } st ? [st]
                 : r.GetValue(stageSteps) is { } ss ? TrainClassifierCommand.ParseInts(ss, "--stage-steps") : null;
@@ -165,7 +166,6 @@ public static class DiffusionCommands
                 Batch = r.GetValue(batch),
             };
             DiffusionSampler.Validate(model.Config, options, seeds.Count);
-            Denormals.Configure(th);
             if (r.GetValue(bf16)) model.ToBFloat16();
 
             var (images, stats) = RunWithProgress(c, seeds.Count, progress => DiffusionSampler.Sample(model, seeds, options, progress, c.Cancel));
