@@ -41,3 +41,18 @@ print(json.dumps({"series": series, "tag": tag, "options": opts, "kind": s["kind
 PY
   tail -n 1 "$RESULTS/fid.jsonl"
 }
+
+# segmented CMD...: runs a resumable `gen train …` command in segments of $SEGMENT_S seconds (default 75),
+# each ended by SIGTERM (the trainer checkpoints and exits; --resume continues exactly), until it finishes.
+# Why: on these machines a long-lived training process slowed to ~1.8 s/step after about a minute while a
+# fresh process on the same checkpoint ran ~0.9 s/step (notes/issue-5.md, "per-process slowdown"); a
+# restart costs ~6 s. SEGMENT_S=0 runs the command once, unsegmented.
+segmented() {
+  local seg="${SEGMENT_S:-75}" rc
+  if [[ "$seg" == 0 ]]; then "$@"; return; fi
+  while true; do
+    timeout -s TERM "$seg" "$@"; rc=$?
+    [[ $rc == 0 ]] && return 0
+    [[ $rc == 124 ]] || return $rc
+  done
+}

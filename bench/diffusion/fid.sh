@@ -30,10 +30,10 @@ for part in $PARTS; do
       sample_fid edm-bf16 edm-n18-bf16 "$EDM" "$N" 0 --steps 18 --bf16
       sample_fid lowdiff-bf16 lowdiff-18-8-6-bf16 "$LOWDIFF" "$N" 0 --stage-steps 18,8,6 --bf16;;
     sweep)
-      for n in 6 10 13 25; do sample_fid edm-sweep "edm-n$n" "$EDM" "$N_SWEEP" 0 --steps $n; done
+      for n in ${EDM_SWEEP-6 10 13 25}; do sample_fid edm-sweep "edm-n$n" "$EDM" "$N_SWEEP" 0 --steps $n; done
       sample_fid edm-sweep edm-n18 "$EDM" "$N_SWEEP" 0 --steps 18
-      for n2 in 4 6 8 10; do sample_fid lowdiff-sweep "lowdiff-18-8-$n2" "$LOWDIFF" "$N_SWEEP" 0 --stage-steps 18,8,$n2; done
-      for ss in 1 5; do sample_fid lowdiff-sigma "lowdiff-sigma$ss" "$LOWDIFF" "$N_SWEEP" 0 --stage-steps 18,8,6 --sigma-start $ss; done;;
+      for n2 in ${LOW_SWEEP-4 6 8 10}; do sample_fid lowdiff-sweep "lowdiff-18-8-$n2" "$LOWDIFF" "$N_SWEEP" 0 --stage-steps 18,8,$n2; done
+      for ss in ${SIGMA_SWEEP-1 5}; do sample_fid lowdiff-sigma "lowdiff-sigma$ss" "$LOWDIFF" "$N_SWEEP" 0 --stage-steps 18,8,6 --sigma-start $ss; done;;
   esac
 done
 /usr/bin/python3 - "$RESULTS/fid.jsonl" "$RESULTS/fid_sweep.jsonl" <<'PY'
