@@ -11,6 +11,8 @@ GEN=${GEN:-runs/repr-bin/gen.dll}
 RUNS=${RUNS:-runs/repr}
 THREADS=${THREADS:-1}
 EXTRA=${EXTRA:-}
+SEGMENT_S=${SEGMENT_S:-0}   # >0: pretrain in segments of this many seconds, each ended by SIGTERM and resumed
+                            # exactly (see segmented() in bench/diffusion/common.sh for why)
 mkdir -p "$RUNS"
 gen() { dotnet "$GEN" "$@"; }
 
@@ -33,8 +35,19 @@ for job in "$@"; do
   resume=""; [ -f "$out/state.safetensors" ] && resume="--resume"
   echo "$(date -Is) start $out (load $(cut -d' ' -f1-3 /proc/loadavg))"
   if [ ! -f "$out/last.safetensors" ] || [ -n "$resume" ] && ! grep -q '"status": "complete"' "$out/stage.json" 2>/dev/null; then
-    gen pretrain --method "$method" $hal --seed "$seed" --threads "$THREADS" --out "$out" $resume $EXTRA --json > "$out.pretrain.log" 2>&1 \
-      || { echo "$(date -Is) FAILED pretrain $out (see $out.pretrain.log)"; continue; }
+    ok=0
+    while true; do
+      if [ "$SEGMENT_S" -gt 0 ]; then
+        timeout -s TERM "$SEGMENT_S" dotnet "$GEN" pretrain --method "$method" $hal --seed "$seed" --threads "$THREADS" --out "$out" $resume $EXTRA --json >> "$out.pretrain.log" 2>&1
+      else
+        gen pretrain --method "$method" $hal --seed "$seed" --threads "$THREADS" --out "$out" $resume $EXTRA --json >> "$out.pretrain.log" 2>&1
+      fi
+      rc=$?
+      [ $rc = 0 ] && { ok=1; break; }
+      [ $rc = 124 ] && [ -f "$out/state.safetensors" ] && { resume="--resume"; continue; }
+      break
+    done
+    [ $ok = 1 ] || { echo "$(date -Is) FAILED pretrain $out (see $out.pretrain.log)"; continue; }
   fi
   gen probe "$out" --threads "$THREADS" --json > "$out.probe.log" 2>&1 || { echo "$(date -Is) FAILED probe $out"; continue; }
   echo "$(date -Is) done $out (load $(cut -d' ' -f1-3 /proc/loadavg))"
