@@ -41,7 +41,9 @@ case "$job" in
     say "sampling 64 images from the bundled checkpoint (assets/diffusion/fmnist.safetensors)"
     gen sample --n 64 --seed 0 --grid "$out/grid.png" --threads 2
     say "FD-FMNIST of $n bundled-checkpoint samples against the Fashion-MNIST test set (bundled statistics)"
-    gen fid assets/diffusion/fmnist.safetensors fashion-mnist:test --n "$n" --seed 100000 --extractor fmnist --threads 2
+    rm -rf "$out/samples"
+    gen sample --n "$n" --seed 100000 --out "$out/samples" --threads 2
+    gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
     echo "grid: $out/grid.png";;
   classifier)
     gen data info fashion-mnist
