@@ -13,8 +13,6 @@ namespace Gen.Pipeline;
 
 public static partial class Denormals
 {
-    private static bool _on;
-
     [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
     private static partial IntPtr GlobalContext();
 
@@ -28,11 +26,8 @@ public static partial class Denormals
     {
         if (Environment.GetEnvironmentVariable("GEN_KEEP_DENORMALS") == "1") return false;
         _ = TorchSharp.torch.get_num_threads();   // make sure TorchSharp has loaded libtorch
-        _on = SetFlushDenormal(GlobalContext(), true);
-        return _on;
+        return SetFlushDenormal(GlobalContext(), true);
     }
-
-    public static bool IsOn => _on;
 
     /// <summary>The start of every command that computes: flush-to-zero, then the intra-op thread count
     /// (0 = libtorch's default).</summary>

@@ -42,7 +42,6 @@ public static class SyntheticIdx
     /// <summary>An MNIST-style folder of 28×28 images: class c is a bright square whose size grows with c.</summary>
     public static string Write(string folder, int train = 320, int test = 160, int classes = 10)
     {
-        Directory.CreateDirectory(folder);
         foreach (var (prefix, n, seed) in new[] { ("train", train, 1UL), ("t10k", test, 2UL) })
         {
             var rng = new Gen.Pipeline.Data.SplitMix(seed);

@@ -49,7 +49,6 @@ public static class Synthetic
     /// <summary>A grey MNIST-style folder (four gzipped IDX files).</summary>
     public static string IdxDataset(string folder, int train = 256, int test = 128, int classes = 4, int size = 12)
     {
-        Directory.CreateDirectory(folder);
         foreach (var (prefix, n, seed) in new[] { ("train", train, 1UL), ("t10k", test, 2UL) })
         {
             var (px, lab) = Images(n, classes, size, 1, seed);
