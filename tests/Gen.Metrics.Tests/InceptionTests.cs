@@ -80,6 +80,34 @@ public sealed class InceptionTests
     }
 
     [Fact]
+    public void Bf16_FoldedBatchNorm_StaysCloseToTheFp32Reference()
+    {
+        // bf16 inference folds each BatchNorm into its convolution (weights rounded once) and pools in fp32.
+        // bf16 keeps 8 significant bits (2^-8 ≈ 0.4 % per rounding); through ~50 layers the pool3 features stay
+        // within a few percent of the fp32 reference. The bound also catches a wrong fold (a missing scale or
+        // shift is off by ~100 %). pool3 is fp32 and the logits come from the fp32 fc.
+        var reference = Formula.Reference();
+        using var net = Formula.Inception();
+        net.PrepareInference(ScalarType.BFloat16);
+        using var _ = no_grad();
+        foreach (string set in new[] { "A", "B" })
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = Preprocess.ForInception(Images(set, 3), Preprocessing.PytorchFid).to_type(ScalarType.BFloat16);
+            var outs = net.Run(x, [InceptionOutput.Pool768, InceptionOutput.Pool2048, InceptionOutput.LogitsUnbiased]);
+            foreach (var (o, key) in new[] { (InceptionOutput.Pool768, "pool768"), (InceptionOutput.Pool2048, "pool2048"), (InceptionOutput.LogitsUnbiased, "logits_unbiased") })
+            {
+                Tensor expected = reference[$"{set}.{key}"].to_type(ScalarType.Float64), actual = outs[o].to_type(ScalarType.Float64);
+                Assert.Equal(ScalarType.Float32, outs[o].dtype);
+                double scale = expected.abs().max().item<double>();
+                double worst = (expected - actual).abs().max().item<double>() / scale;
+                double mean = ((expected - actual).abs().mean() / expected.abs().mean()).item<double>();
+                Assert.True(worst < 0.03 && mean < 0.01, $"{set}.{key} in bf16: max |Δ|/max|f| = {worst:G3}, mean |Δ|/mean|f| = {mean:G3}");
+            }
+        }
+    }
+
+    [Fact]
     public void EndToEnd_Fid64_OnFormulaImages_MatchesPytorchFidScipy()
     {
         // 128 RGB 32×32 vs 128 grey 28×28 images through the real extractor path (uint8 batches of 50,

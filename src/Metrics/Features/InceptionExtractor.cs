@@ -1,6 +1,7 @@
 // The FID Inception as a feature extractor: preprocessing of the chosen tool, one output layer, fp32 or bf16.
-// bf16 (AVX512-BF16 on this CPU) casts the network and its input explicitly; TorchSharp 0.107 has no
-// autocast. Its effect on FID is measured in bench/metrics, not assumed.
+// bf16 (AVX512-BF16 on this CPU) folds each BatchNorm into its convolution and casts the input explicitly
+// (TorchSharp 0.107 has no autocast); pooling and fc run in fp32. Its effect on FID is measured in
+// bench/metrics, not assumed.
 using Gen.Metrics.Inception;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,8 +22,7 @@ public sealed class InceptionExtractor : IFeatureExtractor
         _output = output;
         _preprocessing = preprocessing;
         _dtype = dtype == FeatureDType.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        if (_dtype != ScalarType.Float32) _net.to(_dtype);
-        _net.eval();
+        _net.PrepareInference(_dtype);
         Info = new ExtractorInfo
         {
             Kind = ExtractorKind.Inception,

@@ -24,12 +24,36 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
 
+    private readonly long[] _stride, _padding;
+    private Tensor? _foldedWeight, _foldedBias;   // set by FoldBatchNorm (inference in a low precision)
+
     public BasicConv2d(long cin, long cout, (long, long) kernel, (long, long)? stride = null, (long, long)? padding = null)
         : base(nameof(BasicConv2d))
     {
-        conv = Conv2d(cin, cout, kernel, stride: stride ?? (1, 1), padding: padding ?? (0, 0), bias: false);
+        var (s, p) = (stride ?? (1, 1), padding ?? (0, 0));
+        _stride = [s.Item1, s.Item2];
+        _padding = [p.Item1, p.Item2];
+        conv = Conv2d(cin, cout, kernel, stride: s, padding: p, bias: false);
         bn = BatchNorm2d(cout, eps: 0.001);
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// Folds the eval-mode BatchNorm into the convolution (w·γ/√(var+ε), β − mean·γ/√(var+ε)), computed in
+    /// float64 and stored in <paramref name="dtype"/>. Used for bf16: casting the BN parameters separately
+    /// would round the running mean and the input before their difference; folded, each weight is rounded
+    /// once, and the BN pass disappears. The fp32 path keeps the unfolded modules (the reference's order).
+    /// </summary>
+    public void FoldBatchNorm(ScalarType dtype)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor scale = bn.weight!.to_type(ScalarType.Float64) / (bn.running_var!.to_type(ScalarType.Float64) + bn.eps).sqrt();
+        Tensor w = conv.weight!.to_type(ScalarType.Float64) * scale.view(-1, 1, 1, 1);
+        Tensor b = bn.bias!.to_type(ScalarType.Float64) - bn.running_mean!.to_type(ScalarType.Float64) * scale;
+        _foldedWeight?.Dispose(); _foldedBias?.Dispose();
+        _foldedWeight = w.to_type(dtype).MoveToOuterDisposeScope();
+        _foldedBias = b.to_type(dtype).MoveToOuterDisposeScope();
     }
 
     public BasicConv2d(long cin, long cout, long kernel, long stride = 1, long padding = 0)
@@ -38,6 +62,8 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();   // frees the conv and BN outputs at once (peak memory, not speed)
+        if (_foldedWeight is not null)
+            return functional.conv2d(x, _foldedWeight, _foldedBias, strides: _stride, padding: _padding).relu_().MoveToOuterDisposeScope();
         return bn.call(conv.call(x)).relu_().MoveToOuterDisposeScope();
     }
 }
@@ -242,7 +268,19 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
         _ => Classes,
     };
 
-    /// <summary>The requested outputs (each B×dims, in the network's dtype); stops after the last block needed.</summary>
+    /// <summary>
+    /// Readies the network for inference in <paramref name="dtype"/>: for a low precision every BasicConv2d
+    /// folds its BatchNorm (see BasicConv2d.FoldBatchNorm); the pooled outputs and the fc layer stay fp32.
+    /// </summary>
+    public void PrepareInference(ScalarType dtype)
+    {
+        eval();
+        if (dtype == ScalarType.Float32) return;
+        foreach (var m in modules())
+            if (m is BasicConv2d c) c.FoldBatchNorm(dtype);
+    }
+
+    /// <summary>The requested outputs (each B×dims, float32); stops after the last block needed.</summary>
     /// <remarks>
     /// Each stage's input is freed as soon as the next exists, so the peak holds about two activations of a
     /// batch (measured: a scope around the whole pass kept every activation, 4.5 GB of RSS at batch 50).
@@ -263,7 +301,7 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
         {
             if (!wanted.Contains(o)) return;
             using var scope = NewDisposeScope();
-            result[o] = functional.adaptive_avg_pool2d(x, 1).flatten(1).MoveToOuterDisposeScope();
+            result[o] = functional.adaptive_avg_pool2d(x.to_type(ScalarType.Float32), 1).flatten(1).MoveToOuterDisposeScope();
         }
 
         // Block 0: input to maxpool 1.
@@ -293,7 +331,7 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
             Next(Mixed_7a.call);
             Next(Mixed_7b.call);
             Next(Mixed_7c.call);
-            Next(t => functional.adaptive_avg_pool2d(t, 1).flatten(1));
+            Next(t => functional.adaptive_avg_pool2d(t.to_type(ScalarType.Float32), 1).flatten(1));   // pooled in fp32 whatever the dtype
             if (wanted.Contains(InceptionOutput.Pool2048)) result[InceptionOutput.Pool2048] = x.alias();
             if (last >= 4)
             {
