@@ -5,7 +5,7 @@
 #   bf16: both models sampled in bf16 (first seed set);
 #   sweep: EDM N ∈ {6,10,13,25}, LowDiff N₂ ∈ {4,8,10} and σ_start ∈ {1,5} on the first seed set with N_SWEEP images;
 #   anchors: train 10k vs test (F_floor), test after down/up to 16² and 8² (F_up16, F_up8).
-# Then plots FID against 32²-equivalent NFE and against images/s (bench/diffusion/fid_vs_*.png).
+# Then plots FID against 32²-equivalent NFE (bench/diffusion/fid_vs_nfe.png).
 source "$(dirname "$0")/common.sh"
 build
 EDM="${EDM:-$RUNS/edm}"; LOWDIFF="${LOWDIFF:-$RUNS/lowdiff}"
@@ -39,10 +39,17 @@ done
 /usr/bin/python3 - "$RESULTS/fid.jsonl" "$RESULTS/fid_sweep.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# The sweep rows plus the main comparison's first seed set (same seeds 0…N−1), fp32 only, one point per
+# (model, NFE); σ_start variants are left out (same NFE as the default, listed in RESULTS.md instead).
+points = {}
+for r in rows:
+    series = {"edm-sweep": "edm", "lowdiff-sweep": "lowdiff", "edm": "edm", "lowdiff": "lowdiff"}.get(r["series"])
+    if series and r.get("first_seed") == 0 and r.get("dtype") == "fp32":
+        points[(series, r["nfe32"])] = {"series": series, "nfe32": r["nfe32"], "ips": r["images_per_s"], "fid": r["fid"], "n": r["n"]}
 with open(sys.argv[2], "w") as f:
-    for r in rows:
-        if r["series"] in ("edm-sweep", "lowdiff-sweep"):
-            f.write(json.dumps({"series": r["series"].replace("-sweep", ""), "nfe32": r["nfe32"], "ips": r["images_per_s"], "fid": r["fid"]}) + "\n")
+    for p in sorted(points.values(), key=lambda p: (p["series"], p["nfe32"])):
+        f.write(json.dumps(p) + "\n")
 PY
 "$BIN/diff-bench" plot --in "$RESULTS/fid_sweep.jsonl" --out "$ROOT/bench/diffusion/fid_vs_nfe.png" --x nfe32 --xlabel "32²-equivalent NFE per image" | grep -v NNPACK
-"$BIN/diff-bench" plot --in "$RESULTS/fid_sweep.jsonl" --out "$ROOT/bench/diffusion/fid_vs_speed.png" --x ips --xlabel "images/s (1 thread, shared machine)" --title "FD-FMNIST vs sampling throughput" | grep -v NNPACK
+# No FID-vs-images/s plot: these runs are sequential on a shared machine whose speed varied 2-3x between
+# them (notes/issue-5.md), so their images/s are not comparable; speed ratios come from speed.sh (interleaved).

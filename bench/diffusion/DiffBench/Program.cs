@@ -25,6 +25,7 @@ switch (args.FirstOrDefault())
     case "up-ab": UpAB.Run(opts); break;
     case "elem-ab": ElemAB.Run(opts); break;
     case "block-profile": BlockProfile.Run(opts); break;
+    case "superres": SuperRes.Run(opts); break;
     default:
         Console.Error.WriteLine("usage: diff-bench profile [options]");
         return 2;
