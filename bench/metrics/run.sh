@@ -8,7 +8,9 @@
 # N_PY: images of the Python pass (default N; its images/s is steady after start-up, so a smaller N
 # measures the same rate in less time). N_TRAIN: images of the train-split passes whose FID against the
 # test pass gives the bf16 FID change (default N). RSS=0 / SQRTM_BENCH=0 skip the RSS-against-N and matrix
-# square root parts.
+# square root parts; FID_BENCH=0 skips the throughput and agreement part (to rerun only the RSS part).
+# The RSS part runs the Inception extractor with GEN_MALLOC_TRACE, which logs glibc's heap (obtained, in
+# use, free) every 2,000 images: growth that is fragmentation shows as "free" rising with "in use" flat.
 #
 # The machine is shared: every speed figure is a ratio of passes run back to back in this script; the load
 # average is logged before and after each pass.
@@ -53,6 +55,7 @@ py_pass() {    # name split n
 }
 fid() { $GEN fid "$TMP/$1.npz" "$TMP/$2.npz" --json | python3 -c "import json,sys;print(json.load(sys.stdin)['value'])"; }
 
+if [ "${FID_BENCH:-1}" = 1 ]; then
 say "## Inception FID pipeline, end to end (process start, weights, decode, features, stats): fashion-mnist:test, N=$N"
 for r in $(seq 1 "$ROUNDS"); do
   gen_pass "gen-fp32-test-r$r" float32 test "$N"
@@ -70,6 +73,7 @@ say "FID(test, train) fp32                    = $F32"
 say "FID(test, train) bf16                    = $B16   (relative change $(python3 -c "print(f'{abs($B16-$F32)/abs($F32):.2%}')"))"
 say "FID(gen bf16 test, gen fp32 test)        = $(fid gen-bf16-test-r1 gen-fp32-test-r1)"
 [ "$N" -ge 2048 ] && [ "$N_TRAIN" -ge 2048 ] || say "note: fewer than 2048 images in a set makes its covariance rank-deficient (the FIDs are biased); they compare pipelines on identical inputs, not models."
+fi
 
 if [ "${RSS:-1}" = 1 ]; then
 say "## RSS against N (memory bounded by the batch, not by N)"
@@ -77,9 +81,10 @@ for n in 2000 10000; do
   /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats fashion-mnist:train --n $n --extractor fmnist --fmnist-weights assets/metrics/fmnist_extractor.safetensors --out "$TMP/f$n.npz" --force --threads "$THREADS" > /dev/null 2>&1
   say "fmnist extractor, N=$n: max RSS $(( $(cut -d' ' -f1 "$TMP/rss") / 1024 )) MB, $(cut -d' ' -f2 "$TMP/rss") s"
 done
-for n in 50 200; do
-  /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats fashion-mnist:test --n $n "${W[@]}" --out "$TMP/i$n.npz" --force > /dev/null 2>&1
-  say "inception extractor (batch 50), N=$n: max RSS $(( $(cut -d' ' -f1 "$TMP/rss") / 1024 )) MB, $(cut -d' ' -f2 "$TMP/rss") s"
+for n in ${RSS_INCEPTION_N:-2000 10000}; do
+  GEN_MALLOC_TRACE=40 /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats fashion-mnist:test --n $n "${W[@]}" --out "$TMP/i$n.npz" --force > /dev/null 2> "$TMP/err"
+  say "inception extractor fp32 (batch 50), N=$n: max RSS $(( $(cut -d' ' -f1 "$TMP/rss") / 1024 )) MB, $(cut -d' ' -f2 "$TMP/rss") s"
+  grep '^malloc-trace' "$TMP/err" | sed 's/^/  /' | tee -a "$LOG"
 done
 
 fi

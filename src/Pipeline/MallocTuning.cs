@@ -17,6 +17,32 @@ public static partial class MallocTuning
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int param, int value);
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo2 MallInfo();
+
+    /// <summary>glibc's heap in MB: bytes obtained from the system (heap + mmap'ed blocks), in use, and free inside
+    /// the heap; null off glibc. A diagnostic for memory that grows (GEN_MALLOC_TRACE).</summary>
+    public static (double System, double InUse, double Free)? Heap()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            MallInfo2 m = MallInfo();
+            const double MB = 1 << 20;
+            return ((m.Arena + m.HBlkHd) / MB, (m.UordBlks + m.HBlkHd) / MB, m.FordBlks / MB);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Applies the settings once per process on glibc Linux; returns whether they took effect.</summary>
     public static bool Apply()
     {
