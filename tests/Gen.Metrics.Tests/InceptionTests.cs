@@ -108,6 +108,28 @@ public sealed class InceptionTests
     }
 
     [Fact]
+    public void Bf16_ChannelsLast_AgreesWithTheNchwLayout_AtTheDefaultBatch()
+    {
+        // The bf16 default runs NHWC (a stride trick libtorch honours; its kernels then differ by shape). The
+        // fixture check above sees 3 images; here a full batch of 50 goes through both layouts, which differ
+        // only by bf16 summation order (measured 0.1-0.5 %). A layout bug shows as tens of percent (it does for
+        // float32 NHWC 1×1 convolutions in this libtorch, which is why float32 stays NCHW).
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor x = Preprocess.ForInception(Images("A", 50), Preprocessing.PytorchFid).to_type(ScalarType.BFloat16);
+        Tensor Pool3(bool channelsLast)
+        {
+            using var net = Formula.Inception();
+            net.PrepareInference(ScalarType.BFloat16, channelsLast);
+            Assert.Equal(channelsLast, net.ChannelsLast);
+            return net.Run(x, [InceptionOutput.Pool2048])[InceptionOutput.Pool2048].to_type(ScalarType.Float64);
+        }
+        Tensor nchw = Pool3(false), nhwc = Pool3(true);
+        double worst = ((nhwc - nchw).abs().max() / nchw.abs().max()).item<double>();
+        Assert.True(worst < 0.02, $"pool3 NHWC vs NCHW in bf16 at batch 50: max |Δ|/max|f| = {worst:G3}");
+    }
+
+    [Fact]
     public void EndToEnd_Fid64_OnFormulaImages_MatchesPytorchFidScipy()
     {
         // 128 RGB 32×32 vs 128 grey 28×28 images through the real extractor path (uint8 batches of 50,

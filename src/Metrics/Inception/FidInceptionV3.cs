@@ -44,7 +44,7 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
     /// would round the running mean and the input before their difference; folded, each weight is rounded
     /// once, and the BN pass disappears. The fp32 path keeps the unfolded modules (the reference's order).
     /// </summary>
-    public void FoldBatchNorm(ScalarType dtype)
+    public void FoldBatchNorm(ScalarType dtype, bool channelsLast = false)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -52,7 +52,7 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
         Tensor w = conv.weight!.to_type(ScalarType.Float64) * scale.view(-1, 1, 1, 1);
         Tensor b = bn.bias!.to_type(ScalarType.Float64) - bn.running_mean!.to_type(ScalarType.Float64) * scale;
         _foldedWeight?.Dispose(); _foldedBias?.Dispose();
-        _foldedWeight = w.to_type(dtype).MoveToOuterDisposeScope();
+        _foldedWeight = (channelsLast ? Layout.ChannelsLast(w.to_type(dtype)) : w.to_type(dtype)).MoveToOuterDisposeScope();
         _foldedBias = b.to_type(dtype).MoveToOuterDisposeScope();
     }
 
@@ -66,6 +66,16 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
             return functional.conv2d(x, _foldedWeight, _foldedBias, strides: _stride, padding: _padding).relu_().MoveToOuterDisposeScope();
         return bn.call(conv.call(x)).relu_().MoveToOuterDisposeScope();
     }
+}
+
+internal static class Layout
+{
+    /// <summary>
+    /// The same N×C×H×W tensor stored as N×H×W×C (PyTorch's channels_last: only the strides change).
+    /// TorchSharp 0.107 has no memory_format argument, but libtorch picks a convolution's layout from its
+    /// input's strides, so permuting to NHWC, copying and permuting back reaches oneDNN's NHWC kernels.
+    /// </summary>
+    public static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 }
 
 internal static class Pools
@@ -270,15 +280,23 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
 
     /// <summary>
     /// Readies the network for inference in <paramref name="dtype"/>: for a low precision every BasicConv2d
-    /// folds its BatchNorm (see BasicConv2d.FoldBatchNorm); the pooled outputs and the fc layer stay fp32.
+    /// folds its BatchNorm (see BasicConv2d.FoldBatchNorm) and, by default, activations and weights use the
+    /// NHWC layout (oneDNN's preferred bf16 layout: 1.5× the NCHW bf16 speed here, bench/metrics). The
+    /// pooled outputs and the fc layer stay fp32. float32 keeps the reference's modules and NCHW: besides
+    /// being the order pytorch-fid computes in, NHWC float32 1×1 convolutions of this libtorch (TorchSharp
+    /// 0.107) return wrong values (measured: ~50 % relative error against float64 for 64→80 channels).
     /// </summary>
-    public void PrepareInference(ScalarType dtype)
+    public void PrepareInference(ScalarType dtype, bool channelsLast = true)
     {
         eval();
         if (dtype == ScalarType.Float32) return;
+        ChannelsLast = channelsLast;
         foreach (var m in modules())
-            if (m is BasicConv2d c) c.FoldBatchNorm(dtype);
+            if (m is BasicConv2d c) c.FoldBatchNorm(dtype, channelsLast);
     }
+
+    /// <summary>Whether activations run in the NHWC layout (set by PrepareInference; low precision only).</summary>
+    public bool ChannelsLast { get; private set; }
 
     /// <summary>The requested outputs (each B×dims, float32); stops after the last block needed.</summary>
     /// <remarks>
@@ -289,7 +307,7 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
     {
         var result = new Dictionary<InceptionOutput, Tensor>();
         int last = wanted.Max(o => Math.Min((int)o, 4));
-        Tensor x = input;
+        Tensor x = ChannelsLast ? Layout.ChannelsLast(input) : input;
         void Next(Func<Tensor, Tensor> stage)
         {
             Tensor y;
