@@ -283,8 +283,9 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
     /// folds its BatchNorm (see BasicConv2d.FoldBatchNorm) and, by default, activations and weights use the
     /// NHWC layout (oneDNN's preferred bf16 layout: 1.5× the NCHW bf16 speed here, bench/metrics). The
     /// pooled outputs and the fc layer stay fp32. float32 keeps the reference's modules and NCHW: besides
-    /// being the order pytorch-fid computes in, NHWC float32 1×1 convolutions of this libtorch (TorchSharp
-    /// 0.107) return wrong values (measured: ~50 % relative error against float64 for 64→80 channels).
+    /// being the order pytorch-fid computes in, an NHWC float32 1×1 convolution of this libtorch (TorchSharp
+    /// 0.107) returns wrong values for 64→80 channels, Conv2d_3b_1x1's shape (measured: ~50 % relative
+    /// error against float64; notes/issue-4.md).
     /// </summary>
     public void PrepareInference(ScalarType dtype, bool channelsLast = true)
     {
