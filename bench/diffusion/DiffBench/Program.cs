@@ -206,7 +206,11 @@ public static class ProfileBf16
             var s = full([b], 1.0f);
             double t32 = Profile.Time(() => { using var sc = NewDisposeScope(); m.Precond.Denoise(x, s, null); }, reps);
             double t16 = Profile.Time(() => { using var sc = NewDisposeScope(); m16.Precond.Denoise(x, s, null); }, reps);
-            Console.WriteLine($"net r={r} b={b}: fp32 {t32:F0} ms, bf16 {t16:F0} ms, ratio {t32 / t16:F2}");
+            var xl = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);   // NHWC strides (channels_last)
+            double t16l = Profile.Time(() => { using var sc = NewDisposeScope(); m16.Precond.Denoise(xl, s, null); }, reps);
+            using var d16 = m16.Precond.Denoise(x, s, null); using var d16l = m16.Precond.Denoise(xl, s, null); using var d32 = m.Precond.Denoise(x, s, null);
+            double e16 = ((d16 - d32).abs().max() / d32.abs().max()).item<float>(), e16l = ((d16l - d32).abs().max() / d32.abs().max()).item<float>();
+            Console.WriteLine($"net r={r} b={b}: fp32 {t32:F0} ms, bf16 {t16:F0} ms, bf16 NHWC {t16l:F0} ms; ratio bf16 {t32 / t16:F2}, NHWC {t32 / t16l:F2}; max rel err vs fp32: bf16 {e16:G3}, NHWC {e16l:G3}");
         }
         foreach (var dt in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {

@@ -39,10 +39,8 @@ public static class SuperRes
                 int r = c.StageResolution(s);
                 double[] t = KarrasSchedule.Sigmas(steps, c.SigmaMin, sigmaStart, c.Rho);
                 Tensor z = HeunSampler.PerImageNoise(gens, [b, c.ImgChannels, r, r], ScalarType.Float32).to(ScalarType.Float64);
-                Tensor up = LowDiffCascade.Up(prev);
-                Tensor aug = zeros([b], ScalarType.Float32);
-                var stage = new CascadeInput(up.to(ScalarType.Float32), LowDiffCascade.StageVector(s, c.Stages, aug), aug);
-                prev = HeunSampler.Sample(DiffusionSampler.Guided(model.Precond, null, stage, 1, b), up.add(z.mul(t[0])), t, null, gens, CancellationToken.None);
+                var (x, stage) = DiffusionSampler.RefineStart(prev, z, t[0], sigmaAug: 0, s, c.Stages, gens);
+                prev = HeunSampler.Sample(DiffusionSampler.Guided(model.Precond, null, stage, 1, b), x, t, null, gens, CancellationToken.None);
             }
             Tensor img = prev.narrow(2, pad, size).narrow(3, pad, size).to(ScalarType.Float32).add(1).div(2);
             byte[] u8 = Batches.ToBytes(img);

@@ -149,13 +149,7 @@ public static class DiffusionSampler
                     else
                     {
                         t = KarrasSchedule.Sigmas(steps[s], c.SigmaMin, o.SigmaStart, c.Rho);
-                        Tensor up = LowDiffCascade.Up(prev);
-                        x = up.add(z.mul(t[0]));
-                        Tensor cond = up;
-                        if (o.SigmaAug > 0)
-                            cond = up.add(HeunSampler.PerImageNoise(gens, shape, ScalarType.Float64).mul(o.SigmaAug));
-                        Tensor aug = full([b], o.SigmaAug, ScalarType.Float32);
-                        stage = new CascadeInput(cond.to(ScalarType.Float32), LowDiffCascade.StageVector(s, c.Stages, aug), aug);
+                        (x, stage) = RefineStart(prev, z, t[0], o.SigmaAug, s, c.Stages, gens);
                     }
                 }
                 Denoiser d = Guided(model.Precond, labels, stage, o.Guidance, b);
@@ -172,6 +166,21 @@ public static class DiffusionSampler
         {
             foreach (var g in gens) g.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The start of LowDiff refine stage <paramref name="stage"/> from the previous stage's output: the
+    /// sampler's x = up(prev) + σ₀·z and the network's condition up(prev), noised by σ_aug (fresh per-image
+    /// noise drawn after z) when σ_aug > 0. Tensors are owned by the caller's dispose scope.
+    /// </summary>
+    public static (Tensor X, CascadeInput Stage) RefineStart(Tensor prev, Tensor z, double sigma0, double sigmaAug,
+                                                             int stage, int stages, IReadOnlyList<Generator> gens)
+    {
+        Tensor up = LowDiffCascade.Up(prev);
+        Tensor x = up.add(z.mul(sigma0));
+        Tensor cond = sigmaAug > 0 ? up.add(HeunSampler.PerImageNoise(gens, z.shape, ScalarType.Float64).mul(sigmaAug)) : up;
+        Tensor aug = full([z.shape[0]], sigmaAug, ScalarType.Float32);
+        return (x, new CascadeInput(cond.to(ScalarType.Float32), LowDiffCascade.StageVector(stage, stages, aug), aug));
     }
 
     /// <summary>The denoiser of one stage, with classifier-free guidance as one 2B batch when g ≠ 1.</summary>
