@@ -23,7 +23,7 @@ public static class FeatureRunner
         batchSize = Math.Min(batchSize, Math.Max(source.Count, 1));   // pytorch-fid: batch = min(batch, N)
         var clock = Stopwatch.StartNew();
         var told = new HashSet<string>(StringComparer.Ordinal);
-        long done = 0;
+        long done = 0, batches = 0;
         int trace = int.TryParse(Environment.GetEnvironmentVariable("GEN_MALLOC_TRACE"), out int every) ? every : 0;
         using var _ = no_grad();
         foreach (ImageBatch b in source.Batches(batchSize, cancel))
@@ -40,7 +40,7 @@ public static class FeatureRunner
                 onFeatures(f);
             }
             done += b.Count;
-            if (trace > 0 && (done / b.Count) % trace == 0 && MallocTuning.Heap() is { } h)
+            if (trace > 0 && ++batches % trace == 0 && MallocTuning.Heap() is { } h)
                 Console.Error.WriteLine($"malloc-trace images={done} rss_mb={Environment.WorkingSet >> 20} heap_mb={h.System:F0} in_use_mb={h.InUse:F0} free_mb={h.Free:F0}");
             progress?.Report(new MetricProgress(stage, done, source.Count, done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
         }

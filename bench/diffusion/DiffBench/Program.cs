@@ -206,7 +206,7 @@ public static class ProfileBf16
             var s = full([b], 1.0f);
             double t32 = Profile.Time(() => { using var sc = NewDisposeScope(); m.Precond.Denoise(x, s, null); }, reps);
             double t16 = Profile.Time(() => { using var sc = NewDisposeScope(); m16.Precond.Denoise(x, s, null); }, reps);
-            var xl = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);   // NHWC strides (channels_last)
+            var xl = Gen.Pipeline.Models.Layout.ChannelsLast(x);
             double t16l = Profile.Time(() => { using var sc = NewDisposeScope(); m16.Precond.Denoise(xl, s, null); }, reps);
             using var d16 = m16.Precond.Denoise(x, s, null); using var d16l = m16.Precond.Denoise(xl, s, null); using var d32 = m.Precond.Denoise(x, s, null);
             double e16 = ((d16 - d32).abs().max() / d32.abs().max()).item<float>(), e16l = ((d16l - d32).abs().max() / d32.abs().max()).item<float>();

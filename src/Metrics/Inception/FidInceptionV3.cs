@@ -9,6 +9,7 @@
 // Outputs follow pytorch-fid's four blocks: pooled maxpool-1 (64), maxpool-2 (192), Mixed_6e (768) and the
 // final average pool (2048), plus torch-fidelity's `logits_unbiased` (pool3 · fc.weightᵀ, no bias; the IS
 // layer of torch_fidelity/feature_extractor_inceptionv3.py) and the biased logits.
+using Gen.Pipeline.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -66,16 +67,6 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
             return functional.conv2d(x, _foldedWeight, _foldedBias, strides: _stride, padding: _padding).relu_().MoveToOuterDisposeScope();
         return bn.call(conv.call(x)).relu_().MoveToOuterDisposeScope();
     }
-}
-
-internal static class Layout
-{
-    /// <summary>
-    /// The same N×C×H×W tensor stored as N×H×W×C (PyTorch's channels_last: only the strides change).
-    /// TorchSharp 0.107 has no memory_format argument, but libtorch picks a convolution's layout from its
-    /// input's strides, so permuting to NHWC, copying and permuting back reaches oneDNN's NHWC kernels.
-    /// </summary>
-    public static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 }
 
 internal static class Pools
@@ -281,7 +272,7 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
     /// <summary>
     /// Readies the network for inference in <paramref name="dtype"/>: for a low precision every BasicConv2d
     /// folds its BatchNorm (see BasicConv2d.FoldBatchNorm) and, by default, activations and weights use the
-    /// NHWC layout (oneDNN's preferred bf16 layout: 1.5× the NCHW bf16 speed here, bench/metrics). The
+    /// NHWC layout (oneDNN's preferred bf16 layout: 2.3× the NCHW bf16 images/s here, bench/RESULTS.md). The
     /// pooled outputs and the fc layer stay fp32. float32 keeps the reference's modules and NCHW: besides
     /// being the order pytorch-fid computes in, an NHWC float32 1×1 convolution of this libtorch (TorchSharp
     /// 0.107) returns wrong values for 64→80 channels, Conv2d_3b_1x1's shape (measured: ~50 % relative
