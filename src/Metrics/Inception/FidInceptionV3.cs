@@ -53,7 +53,8 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
         Tensor w = conv.weight!.to_type(ScalarType.Float64) * scale.view(-1, 1, 1, 1);
         Tensor b = bn.bias!.to_type(ScalarType.Float64) - bn.running_mean!.to_type(ScalarType.Float64) * scale;
         _foldedWeight?.Dispose(); _foldedBias?.Dispose();
-        _foldedWeight = (channelsLast ? Layout.ChannelsLast(w.to_type(dtype)) : w.to_type(dtype)).MoveToOuterDisposeScope();
+        Tensor folded = w.to_type(dtype);
+        _foldedWeight = (channelsLast ? Layout.ChannelsLast(folded) : folded).MoveToOuterDisposeScope();
         _foldedBias = b.to_type(dtype).MoveToOuterDisposeScope();
     }
 
