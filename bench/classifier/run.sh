@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Foundation benchmarks (issue 3). Run on a quiet machine; prints the figures that go into
+# Foundation benchmarks (the classifier, docs/methods/classifier.md). Run on a quiet machine; prints the figures that go into
 # bench/RESULTS.md. Usage: bench/classifier/run.sh [all|accuracy|throughput|memory|startup]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

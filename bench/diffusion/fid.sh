@@ -52,4 +52,4 @@ with open(sys.argv[2], "w") as f:
 PY
 "$BIN/diff-bench" plot --in "$RESULTS/fid_sweep.jsonl" --out "$ROOT/bench/diffusion/fid_vs_nfe.png" --x nfe32 --xlabel "32²-equivalent NFE per image" | grep -v NNPACK
 # No FID-vs-images/s plot: these runs are sequential on a shared machine whose speed varied 2-3x between
-# them (notes/issue-5.md), so their images/s are not comparable; speed ratios come from speed.sh (interleaved).
+# them (docs/platform.md §9), so their images/s are not comparable; speed ratios come from speed.sh (interleaved).

@@ -5,7 +5,7 @@
 # 100 steps, sample grids every 400. Resumable: rerun with RESUME=1 after an interruption.
 # By default the runs go one after the other with 2 threads each (TRAIN_THREADS): on these 2-core
 # machines two 1-thread trainings side by side ran 3× slower each than one 2-thread training alone
-# (the UNet step is memory-bound; notes/issue-5.md). PARALLEL=1 runs them side by side with 1 thread.
+# (the UNet step is memory-bound; bench/RESULTS.md "Platform"). PARALLEL=1 runs them side by side with 1 thread.
 source "$(dirname "$0")/common.sh"
 build
 STEPS="${STEPS:-1500}"

@@ -4,7 +4,7 @@
 # square root (libtorch vs MathNet). Results: bench/metrics/results/<time>.txt (+ JSON lines).
 #
 #   bash bench/metrics/run.sh [N] [ROUNDS]     # N images per pass (default 200), interleaved rounds (default 2)
-#   N_PY=1000 N_TRAIN=2000 RSS=0 SQRTM_BENCH=0 bash bench/metrics/run.sh 10000 1     # the issue-4 run of bench/RESULTS.md
+#   N_PY=1000 N_TRAIN=2000 RSS=0 SQRTM_BENCH=0 bash bench/metrics/run.sh 10000 1     # the 10k run of bench/RESULTS.md "Metrics"
 # N_PY: images of the Python pass (default N; its images/s is steady after start-up, so a smaller N
 # measures the same rate in less time). N_TRAIN: images of the train-split passes whose FID against the
 # test pass gives the bf16 FID change (default N). RSS=0 / SQRTM_BENCH=0 skip the RSS-against-N and matrix

@@ -1,5 +1,5 @@
 // Streams an image source through a feature extractor, one dispose scope and one NativeCallGuard per batch
-// (HELPERS.md pitfall 2), either into streaming statistics (FID: memory bounded by the batch) or into an
+// (docs/platform.md §6), either into streaming statistics (FID: memory bounded by the batch) or into an
 // N×d float32 matrix (IS, KID need the rows).
 using System.Diagnostics;
 using Gen.Metrics.Features;

@@ -20,7 +20,7 @@ public sealed record CurveResult(string Run, string Metric, string Reference, Ex
 
 public static class FidCurve
 {
-    public const int DefaultN = 2000;   // metrics.md §8: N per checkpoint on a 2-core CPU; N is always reported
+    public const int DefaultN = 2000;   // docs/methods/metrics.md §8: N per checkpoint on a 2-core CPU; N is always reported
     public const string JsonFile = "fid_curve.json";
     public const string PlotFile = "fid_curve.png";
 

@@ -6,7 +6,7 @@
 //   tr √(Σ₁Σ₂) = Σᵢ √λᵢ(R Σ₂ R),
 // computed with two symmetric eigendecompositions in float64 (libtorch's LAPACK syevd; chosen over
 // MathNet.Numerics' managed EVD by measurement, bench/metrics and bench/RESULTS.md). It needs no complex
-// numbers and agrees with scipy's sqrtm to ~1e-13 relative on well-conditioned inputs (tests and spec §4).
+// numbers and agrees with scipy's sqrtm to ~1e-13 relative on well-conditioned inputs (tests; docs/methods/metrics.md §4).
 // pytorch-fid's two safeguards are kept with their meaning: a non-finite result is retried with 1e-6 added
 // to both diagonals (`eps`), and a root with a large imaginary part is an error; here that part is
 // √(−λ) of the most negative eigenvalue of R Σ₂ R, with pytorch-fid's threshold 1e-3.

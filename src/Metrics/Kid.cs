@@ -4,7 +4,7 @@
 // (without replacement) from one np.random.RandomState(2020); unbiased
 //   MMD²ᵤ = [Σ_{i≠j} Kxx + Σ_{i≠j} Kyy] / (m(m−1)) − 2 Σ Kxy / m²;
 // KID = mean and population std over the subsets. torch-fidelity evaluates the kernels in float32 (its
-// features are float32 numpy arrays); Gen uses float64, so results differ in the last digits (spec §6).
+// features are float32 numpy arrays); Gen uses float64, so results differ in the last digits (docs/methods/metrics.md §6).
 // Negative values are legal: they mean the two sets are closer than the estimator's noise.
 using Gen.Pipeline;
 using static TorchSharp.torch;

@@ -3,7 +3,7 @@
 // 32-bit outputs, `permutation(n)` = legacy `shuffle` of arange(n): for i = n−1 … 1, j = random_interval(i)
 // (draw u32 & mask, where mask is i with all lower bits set, until ≤ i), swap a[i], a[j]; and
 // `choice(n, k, replace=False)` = permutation(n)[:k] (numpy/random/mtrand.pyx, numpy 1.24).
-// Checked against numpy 1.24 (tests/fixtures/metrics/reference.json and metrics.md §9).
+// Checked against numpy 1.24 (tests/fixtures/metrics/reference.json and docs/methods/metrics.md §9).
 namespace Gen.Metrics;
 
 public sealed class NumpyRandom

@@ -28,7 +28,7 @@ public static class AtomicFile
                 write(fs);
                 fs.Flush(flushToDisk: true);
             }
-            FaultInjection.BeforeRename(full);
+            FaultPoints.Hit(FaultPoints.Write);
             File.Move(tmp, full, overwrite: true);
         }
         catch
@@ -36,24 +36,5 @@ public static class AtomicFile
             try { File.Delete(tmp); } catch (IOException) { }
             throw;
         }
-    }
-}
-
-/// <summary>
-/// Test hook for crash-safety tests: with GEN_TEST_RENAME_DELAY_MS set, every atomic write pauses
-/// between the flushed temporary file and its rename, so a test can SIGKILL the process exactly while
-/// a checkpoint is being written. Unset (always, outside tests) it does nothing.
-/// </summary>
-internal static class FaultInjection
-{
-    private static readonly int DelayMs =
-        int.TryParse(Environment.GetEnvironmentVariable("GEN_TEST_RENAME_DELAY_MS"), out int ms) ? ms : 0;
-
-    public static void BeforeRename(string target)
-    {
-        if (DelayMs <= 0) return;
-        File.WriteAllText(target + ".writing", "");   // tells the test the write is in progress
-        Thread.Sleep(DelayMs);
-        File.Delete(target + ".writing");
     }
 }

@@ -1,5 +1,5 @@
 // Flush-to-zero for float denormals on the CPU (libtorch's at::Context::setFlushDenormal, the function
-// behind torch.set_flush_denormal). Measured (bench/RESULTS.md "Denormals"): EDM training on this CPU
+// behind torch.set_flush_denormal). Measured (docs/platform.md §8; figures in bench/RESULTS.md "Platform"): EDM training on this CPU
 // slowed from 1.8 to 3.3 s per step once the UNet left its near-zero initialisation (step ~80), with no
 // subnormal value in weights or optimizer state: the subnormals arise inside the step (activations and
 // gradients), where each one costs a microcode assist. TorchSharp 0.107 does not bind the function, so it

@@ -2,7 +2,7 @@
 // mmap threshold are mmap'ed and unmapped on every free, so every batch pays fresh page faults
 // (measured: evaluating 10k Fashion-MNIST images took 70 s wall with 57 s of it in the kernel).
 // Serving all blocks from the heap (M_MMAP_MAX = 0) and not trimming it (M_TRIM_THRESHOLD high)
-// cut that to 12 s (2.9 s system time), same results; see bench/RESULTS.md. The heap then stays at
+// cut that to 12 s (2.9 s system time), same results; see docs/platform.md §7 and bench/RESULTS.md. The heap then stays at
 // its peak, which is flat for a training loop. This is the CPU counterpart of PyTorch's advice to
 // run CPU training under jemalloc/tcmalloc; it needs no extra library.
 using System.Runtime.InteropServices;

@@ -1,4 +1,4 @@
-// Guards loops of libtorch calls against a use-after-free in TorchSharp 0.107.
+// Guards loops of libtorch calls against a use-after-free in TorchSharp 0.107 (docs/platform.md §6).
 //
 // TorchSharp turns C# numbers into Scalar objects (implicit conversions) that free their native
 // c10::Scalar in a finalizer and are not kept alive across the P/Invoke that reads them (e.g.

@@ -43,9 +43,6 @@ public static class Recipes
             WeightDecay = 5e-4,
             Schedule = LrScheduleKind.Cosine,
             WarmupSteps = 0,
-            Threads = Environment.ProcessorCount <= 2 ? 1 : 0,
-            CheckpointEvery = 1000,
-            LogEvery = 50,
         };
         if (!big)
         {

@@ -1,5 +1,5 @@
 // Augmented views for pretraining, built from the foundation's batched augmentations (Gen.Pipeline.Data.
-// Augment), every draw from the step's Generator. Contrastive views (design §2, §6): RandomResizedCrop →
+// Augment), every draw from the step's Generator. Contrastive views (docs/methods/representation.md §2.2, §6): RandomResizedCrop →
 // flip → colour jitter (p) → random grey (RGB only) → normalise; no blur (D-2) and no solarisation. The
 // crop-and-flip view (RotNet before rotating, §3.1; the supervised ceiling): random crop with zero
 // padding → flip → normalise.

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gen.Metrics.Features;
 using Gen.Pipeline;
 using Gen.Pipeline.Checkpoints;
+using Gen.Pipeline.Methods;
 using Gen.Pipeline.Stages;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-// Fréchet distance: hand values (metrics.md §9), pytorch-fid's own test, and scipy.linalg.sqrtm results on
+// Fréchet distance: hand values (docs/methods/metrics.md §9), pytorch-fid's own test, and scipy.linalg.sqrtm results on
 // exact formula covariances from make_inception_fixtures.py.
 using Gen.Metrics.Stats;
 using Gen.Pipeline;

@@ -1,4 +1,4 @@
-// Inception Score: hand values (metrics.md §9) and torch-fidelity's isc_features_to_metric on formula logits.
+// Inception Score: hand values (docs/methods/metrics.md §9) and torch-fidelity's isc_features_to_metric on formula logits.
 using Gen.Pipeline;
 using static TorchSharp.torch;
 

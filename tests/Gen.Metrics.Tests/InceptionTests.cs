@@ -11,7 +11,7 @@ namespace Gen.Metrics.Tests;
 public sealed class InceptionTests
 {
     // Features may differ by fp32 rounding in other kernel orders (torch-fidelity's own TF↔PT budget is 1e-4
-    // relative, docs precision.md): max|Δ| ≤ 1e-4·max|f| + 1e-5 (metrics.md §7).
+    // relative, its precision.md): max|Δ| ≤ 1e-4·max|f| + 1e-5 (docs/methods/metrics.md §7.1).
     private static void AssertFeatures(Tensor expected, Tensor actual, string what)
     {
         Assert.Equal(expected.shape, actual.shape);
@@ -37,7 +37,7 @@ public sealed class InceptionTests
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
         foreach (var (k, shape) in expected) Assert.Equal(shape, actual[k].shape);
         long numbers = actual.Where(kv => !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Sum(kv => kv.Value.numel());
-        Assert.Equal(23_885_392, numbers);   // spec §2 (the 94 int64 counters not counted)
+        Assert.Equal(23_885_392, numbers);   // docs/methods/metrics.md §2 (the 94 int64 counters not counted)
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public sealed class InceptionTests
     public void EndToEnd_Fid64_OnFormulaImages_MatchesPytorchFidScipy()
     {
         // 128 RGB 32×32 vs 128 grey 28×28 images through the real extractor path (uint8 batches of 50,
-        // preprocessing, block 0, streamed float64 statistics), FID against scipy's sqrtm: rel ≤ 1e-4 (§7).
+        // preprocessing, block 0, streamed float64 statistics), FID against scipy's sqrtm: rel ≤ 1e-4 (docs/methods/metrics.md §7.1).
         var reference = Formula.Reference();
         var weights = new InceptionWeightsInfo("formula", "formula", WeightsFormat.SafeTensors, false);
         using var extractor = new InceptionExtractor(Formula.Inception(), weights, InceptionOutput.Pool64, Preprocessing.PytorchFid);

@@ -1,4 +1,4 @@
-// KID: hand values (metrics.md §9), unbiasedness, and torch-fidelity's estimator on formula features.
+// KID: hand values (docs/methods/metrics.md §9), unbiasedness, and torch-fidelity's estimator on formula features.
 using Gen.Pipeline;
 using static TorchSharp.torch;
 

@@ -65,7 +65,7 @@ public sealed class NpzTests
         var actual = Members(mine);
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (name, bytes) in expected) Assert.Equal(bytes, actual[name]);
-        // Data of a d = 2048 file starts at byte 128 of its member, as numpy's (spec §4).
+        // Data of a d = 2048 file starts at byte 128 of its member, as numpy's (docs/methods/metrics.md §4).
         byte[] big = Npz.NpyBytes(new NpyArray([2048, 2048], new double[2048 * 2048]));
         Assert.Equal(128 + 8L * 2048 * 2048, big.LongLength);
         Assert.Equal((byte)'\n', big[127]);

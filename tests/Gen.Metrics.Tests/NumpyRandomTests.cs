@@ -1,4 +1,4 @@
-// numpy's legacy RandomState as torch-fidelity uses it, against numpy 1.24 (reference.json, metrics.md §9).
+// numpy's legacy RandomState as torch-fidelity uses it, against numpy 1.24 (reference.json, docs/methods/metrics.md §9).
 namespace Gen.Metrics.Tests;
 
 public sealed class NumpyRandomTests

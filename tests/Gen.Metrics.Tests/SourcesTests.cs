@@ -4,6 +4,7 @@ using Gen.Metrics.Sources;
 using Gen.Pipeline;
 using Gen.Pipeline.Checkpoints;
 using Gen.Pipeline.Imaging;
+using Gen.Pipeline.Methods;
 using Gen.Pipeline.Stages;
 using static TorchSharp.torch;
 

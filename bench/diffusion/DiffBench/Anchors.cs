@@ -1,4 +1,4 @@
-// FID anchors of diffusion.md §4, written as PNG folders for `gen fid … fashion-mnist:test`:
+// FID anchors of docs/methods/diffusion.md §4, written as PNG folders for `gen fid … fashion-mnist:test`:
 //   train10k: the first 10,000 training images (F_floor: real vs real);
 //   up16, up8: the test images after 2×2 average pooling to 16² / 8² (of the −1-padded 32² image, as the
 //   cascade sees them) and nearest-neighbour upsampling back (F_up16, F_up8: what the low-resolution

@@ -139,7 +139,7 @@ public static class ConvCheck
 
 public static class GradCheck
 {
-    /// <summary>Gradients of the spec UNet in fp32 vs fp64 (catches wrong oneDNN kernels for the shapes used).</summary>
+    /// <summary>Gradients of the default UNet (docs/methods/diffusion.md §2.8) in fp32 vs fp64 (catches wrong oneDNN kernels for the shapes used).</summary>
     public static void Run(Args o)
     {
         int b = o.Int("batch", 8);
@@ -191,7 +191,7 @@ public static class FlopsReport
 
 public static class ProfileBf16
 {
-    /// <summary>Forward-only timings of the spec UNet and its op kinds in fp32 and bf16 (inference).</summary>
+    /// <summary>Forward-only timings of the default UNet and its op kinds in fp32 and bf16 (inference).</summary>
     public static void Run(Args o)
     {
         int b = o.Int("batch", 64), reps = o.Int("reps", 3);
@@ -303,7 +303,7 @@ public static class ElemAB
 
 public static class BlockProfile
 {
-    /// <summary>Per-block forward time of the spec UNet (fp32 vs bf16), via the private block lists.</summary>
+    /// <summary>Per-block forward time of the default UNet (fp32 vs bf16), via the private block lists.</summary>
     public static void Run(Args o)
     {
         int b = o.Int("batch", 64), r = o.Int("res", 32), reps = o.Int("reps", 5);

@@ -1,5 +1,5 @@
 // Throughput of each pretraining method's train step (images/s) beside the fp32 matmul peak measured in
-// the same process, interleaved round by round so machine load hits every arm alike (HELPERS.md: a
+// the same process, interleaved round by round so machine load hits every arm alike (docs/platform.md §9: a
 // speed claim is a ratio measured in one run). Also splits a step into augmentation, forward and
 // backward+update. Usage: repr-bench [--rounds 5] [--steps 5] [--threads 1] [--batch 256] [--json out.json]
 using System.Diagnostics;

@@ -1,7 +1,7 @@
-// Diffusion training as a method of the one Trainer (STYLE.md "One training loop"): one step = the
+// Diffusion training as a method of the one Trainer (docs/architecture.md): one step = the
 // EDM loss (EdmLoss) on a batch. Data: uint8 → x/127.5 − 1, padded with −1 from 28² to 32²
-// (diffusion.md §2). Class labels are one-hot and dropped to the zero vector with p = 0.1 for
-// classifier-free guidance (Ho & Salimans 2022). LowDiff (§3 [DD]): each step picks one cascade stage
+// (docs/methods/diffusion.md §2.1). Class labels are one-hot and dropped to the zero vector with p = 0.1 for
+// classifier-free guidance (Ho & Salimans 2022). LowDiff (docs/methods/diffusion.md §3.3): each step picks one cascade stage
 // with p = StageProbs, trains on B·(R/r)² images at resolution r (pixel-equalised, so every step costs
 // about the same FLOPs as a baseline step; the images beyond the Trainer's batch are drawn uniformly
 // from the training set with the step's generator), with cond = up(down(x_r)) + σ_aug·ε′ and σ_aug = 0

@@ -1,7 +1,7 @@
 // EDM preconditioning (Karras et al. 2022, Table 1; NVlabs/edm training/networks.py `EDMPrecond`):
 // D(x; σ) = c_skip·x + c_out·F(c_in·x; c_noise) with c_skip = σ_d²/(σ²+σ_d²),
 // c_out = σ·σ_d/√(σ²+σ_d²), c_in = 1/√(σ²+σ_d²), c_noise = ¼·ln σ; and the loss weight
-// λ(σ) = (σ²+σ_d²)/(σ·σ_d)² of edm/training/loss.py. For LowDiff (diffusion.md §3) the network also
+// λ(σ) = (σ²+σ_d²)/(σ·σ_d)² of edm/training/loss.py. For LowDiff (docs/methods/diffusion.md §3.2) the network also
 // sees the upsampled lower-resolution image as extra input channels, scaled by 1/√(σ_d²+σ_aug²), and a
 // stage vector [one-hot(stage), σ_aug/0.25] through SongUNet's augment-label path.
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// LowDiff cascade operators and bookkeeping (diffusion.md §3 [DD]): down = 2×2 average pooling,
+// LowDiff cascade operators and bookkeeping (docs/methods/diffusion.md §3.1, §3.5): down = 2×2 average pooling,
 // up = nearest ×2, so down(up(x)) = x exactly; the stage vector [one-hot(stage), σ_aug/0.25] that
 // tells the unified network its resolution and whether a condition is present; NFE accounting in
 // 32²-equivalent passes (conv FLOPs scale with pixels).
@@ -9,7 +9,7 @@ namespace Gen.Generative.Diffusion;
 
 public static class LowDiffCascade
 {
-    /// <summary>σ_aug is fed to the network divided by this scale (spec §3: σ_aug/0.25).</summary>
+    /// <summary>σ_aug is fed to the network divided by this scale (docs/methods/diffusion.md §3.2: σ_aug/0.25).</summary>
     public const double SigmaAugScale = 0.25;
 
     /// <summary>2×2 average pooling, applied <paramref name="times"/> times.</summary>

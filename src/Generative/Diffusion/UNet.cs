@@ -1,4 +1,4 @@
-// The small noise-conditioned UNet of diffusion.md §2: the DDPM++ layout as NVlabs/edm
+// The small noise-conditioned UNet of docs/methods/diffusion.md §2.8: the DDPM++ layout as NVlabs/edm
 // training/networks.py `SongUNet` builds it (standard encoder/decoder, positional noise embedding
 // with endpoint, resample filter [1,1], resample_proj, skip_scale √½, GroupNorm eps 1e-6, additive
 // embedding, 1-head attention), written for TorchSharp. Parameter names equal SongUNet's state_dict
@@ -6,7 +6,7 @@
 // weights move both ways; edm's constant `resample_filter` buffers are not stored (the [1,1] filter
 // is 2×2 average pooling down and nearest-neighbour ×2 up, computed directly here).
 // Attention levels are counted from the top (level 0 = input resolution) instead of edm's absolute
-// resolutions, because the LowDiff network runs the same weights at 8², 16² and 32² (§3).
+// resolutions, because the LowDiff network runs the same weights at 8², 16² and 32² (docs/methods/diffusion.md §3.2).
 using Gen.Pipeline.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -34,7 +34,7 @@ internal static class EdmInit
         return l;
     }
 
-    /// <summary>A convolution built by the foundation (narrow ones zero-padded: HELPERS.md pitfall 1).</summary>
+    /// <summary>A convolution built by the foundation (narrow ones zero-padded: docs/platform.md §3).</summary>
     public static Module<Tensor, Tensor> Conv(long inC, long outC, long kernel, double initWeight, Generator g)
     {
         var conv = Gen.Pipeline.Models.Conv.Conv2d(inC, outC, kernel, padding: kernel / 2);

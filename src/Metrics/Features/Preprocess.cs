@@ -1,4 +1,4 @@
-// Image preprocessing of the reference tools, where FID implementations differ (metrics.md §3):
+// Image preprocessing of the reference tools, where FID implementations differ (docs/methods/metrics.md §3):
 //  * pytorch-fid (default for FID): PIL RGB (grey replicated) → ToTensor (uint8/255, float32) →
 //    F.interpolate to 299×299, bilinear, align_corners=False (no antialias) → 2x − 1
 //    (fid_score.py ImagePathDataset + inception.py InceptionV3.forward). Same libtorch kernel here.

@@ -1,4 +1,4 @@
-// The Fashion-MNIST domain feature network (metrics.md §7): conv3×3 32 → 64 → 128, each with BatchNorm and
+// The Fashion-MNIST domain feature network (docs/methods/metrics.md §7.3): conv3×3 32 → 64 → 128, each with BatchNorm and
 // ReLU, 2×2 max-pool after the first two, global average pool → 128-d feature, linear 10-way head. Small on
 // purpose: 94k parameters (≈ 380 KB, shipped in assets/), 10k test images → features in seconds on a CPU.
 // Classifier features in place of Inception for MNIST-like data is common practice for small GANs; the
@@ -11,7 +11,7 @@ namespace Gen.Metrics.Fmnist;
 
 public sealed record FmnistNetConfig
 {
-    public int[] Widths { get; init; } = [32, 64, 128];   // spec §7
+    public int[] Widths { get; init; } = [32, 64, 128];   // docs/methods/metrics.md §7.3
     public int Classes { get; init; } = 10;
     public int ImageSize { get; init; } = 28;
     public double Mean { get; init; } = 0.2860;           // Fashion-MNIST train pixel mean (ImageSet.ChannelStats)

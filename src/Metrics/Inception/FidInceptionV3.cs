@@ -277,7 +277,7 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
     /// pooled outputs and the fc layer stay fp32. float32 keeps the reference's modules and NCHW: besides
     /// being the order pytorch-fid computes in, an NHWC float32 1×1 convolution of this libtorch (TorchSharp
     /// 0.107) returns wrong values for 64→80 channels, Conv2d_3b_1x1's shape (measured: ~50 % relative
-    /// error against float64; notes/issue-4.md).
+    /// error against float64; docs/platform.md §5).
     /// </summary>
     public void PrepareInference(ScalarType dtype, bool channelsLast = true)
     {

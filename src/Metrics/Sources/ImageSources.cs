@@ -8,6 +8,7 @@
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
 using Gen.Pipeline.Imaging;
+using Gen.Pipeline.Methods;
 using Gen.Pipeline.Stages;
 
 namespace Gen.Metrics.Sources;

@@ -4,6 +4,7 @@
 // class-subfolder trees). Decided in that order, so a folder of PNGs is always read as plain images.
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
+using Gen.Pipeline.Methods;
 using Gen.Pipeline.Stages;
 using Gen.Metrics.Stats;
 

@@ -1,8 +1,8 @@
-// Test-set evaluation of a classifier: accuracy, per-class confusion matrix and predictions, in
-// eval mode under no_grad with one dispose scope per batch. Also loads a classifier checkpoint.
-using Gen.Pipeline.Checkpoints;
+// Evaluation of any IClassifier on a labelled set: accuracy, per-class confusion matrix, predictions
+// and confidences, in eval mode under no_grad with one dispose scope per batch. The one accuracy loop
+// of Gen (training monitors and `gen eval classifier` both use it).
 using Gen.Pipeline.Data;
-using Gen.Pipeline.Models;
+using Gen.Pipeline.Methods;
 using static TorchSharp.torch;
 
 namespace Gen.Pipeline.Classifier;
@@ -26,11 +26,10 @@ public sealed record ClassifierReport(double Accuracy, int Count, int[,] Confusi
 
 public static class ClassifierEval
 {
-    public static ClassifierReport Evaluate(ResNet model, ClassifierConfig config, ImageSet data, int batchSize = 500)
+    public static ClassifierReport Evaluate(IClassifier model, ImageSet data, int batchSize = 500, CancellationToken cancel = default)
     {
-        CheckCompatible(config, data);
-        model.eval();
-        int k = config.ResNet.Classes;
+        CheckCompatible(model, data);
+        int k = model.Classes;
         var confusion = new int[k, k];
         var predictions = new int[data.Count];
         var confidence = new float[data.Count];
@@ -38,10 +37,10 @@ public static class ClassifierEval
         using var _ = no_grad();
         foreach (int[] idx in Batches.Sequential(data.Count, batchSize))
         {
+            cancel.ThrowIfCancellationRequested();
             using var guard = NativeCallGuard.Enter();
             using var scope = NewDisposeScope();
-            Tensor x = Augment.Normalize(Batches.Float(data, idx), config.Mean, config.Std);
-            Tensor probs = nn.functional.softmax(model.call(x), 1);
+            Tensor probs = nn.functional.softmax(model.Logits(Batches.Float(data, idx)), 1);
             var (conf, pred) = probs.max(1);
             long[] p = pred.data<long>().ToArray();
             float[] c = conf.data<float>().ToArray();
@@ -61,23 +60,17 @@ public static class ClassifierEval
         return new ClassifierReport(acc, labelled, confusion, predictions, confidence);
     }
 
-    public static void CheckCompatible(ClassifierConfig config, ImageSet data)
-    {
-        if (data.Channels != config.ResNet.InChannels)
-            throw new GenInputException($"'{data.Name}' has {data.Channels}-channel images but the classifier was trained on {config.ResNet.InChannels}-channel images; evaluate it on data like its training set ({config.Dataset})");
-        if (data.Height != config.ImageSize || data.Width != config.ImageSize)
-            throw new GenInputException($"'{data.Name}' has {data.Width}x{data.Height} images but the classifier was trained on {config.ImageSize}x{config.ImageSize}; evaluate it on data like its training set ({config.Dataset})");
-    }
+    public static void CheckCompatible(ClassifierConfig config, ImageSet data) =>
+        Check(config.ResNet.InChannels, config.ImageSize, config.ImageSize, config.Dataset, data);
 
-    /// <summary>Rebuilds a classifier from its checkpoint (kind and every shape checked).</summary>
-    public static (ResNet Model, ClassifierConfig Config, CheckpointInfo Info) Load(string path)
+    public static void CheckCompatible(IClassifier model, ImageSet data) =>
+        Check(model.Channels, model.Height, model.Width, model.TrainingData, data);
+
+    private static void Check(int channels, int height, int width, string trainedOn, ImageSet data)
     {
-        var (file, info) = Checkpoint.Open(path, ClassifierMethod.KindName);
-        ClassifierConfig config = Json.Deserialize<ClassifierConfig>(info.ConfigJson, $"the config in '{file.Path}'");
-        config.Validate();
-        var model = new ResNet(config.ResNet);
-        Checkpoint.LoadInto(model, file);
-        model.eval();
-        return (model, config, info);
+        if (data.Channels != channels)
+            throw new GenInputException($"'{data.Name}' has {data.Channels}-channel images but the classifier was trained on {channels}-channel images; evaluate it on data like its training set ({trainedOn})");
+        if (data.Height != height || data.Width != width)
+            throw new GenInputException($"'{data.Name}' has {data.Width}x{data.Height} images but the classifier was trained on {width}x{height}; evaluate it on data like its training set ({trainedOn})");
     }
 }

@@ -4,7 +4,11 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Gen.Cli;
 using Gen.Cli.Commands;
+using Gen.Generative;
+using Gen.Metrics;
 using Gen.Pipeline;
+using Gen.Pipeline.Methods;
+using Gen.Representation;
 
 MallocTuning.Apply();
 return GenCli.Run(args, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected);
@@ -13,18 +17,23 @@ namespace Gen.Cli
 {
     public static class GenCli
     {
-        public static RootCommand Build(Func<CliContext> cli)
+        /// <summary>The composition root: the method projects of this build, one line each.</summary>
+        public static MethodRegistry Registry() =>
+            new MethodRegistry().AddPipeline().AddGenerative().AddRepresentation().AddMetrics();
+
+        public static RootCommand Build(Func<CliContext> cli) => Build(Registry().Use(), cli);
+
+        public static RootCommand Build(MethodRegistry registry, Func<CliContext> cli)
         {
             var root = new RootCommand("gen: generative and representation learning on images (TorchSharp training, ONNX deployment)");
-            var train = new Command("train", "Train a model");
-            train.Subcommands.Add(TrainClassifierCommand.Create(cli));
-            var eval = new Command("eval", "Evaluate a trained model");
-            eval.Subcommands.Add(EvalClassifierCommand.Create(cli));
-            root.Subcommands.Add(train);
-            root.Subcommands.Add(eval);
+            root.Subcommands.Add(TrainCommands.Train(registry, cli));
+            foreach (var family in TrainCommands.Families(registry, cli)) root.Subcommands.Add(family);
+            root.Subcommands.Add(SampleCommand.Create(registry, cli));
+            root.Subcommands.Add(ClassifierCommands.Eval(registry, cli));
+            root.Subcommands.Add(ClassifierCommands.Classify(registry, cli));
+            root.Subcommands.Add(ProbeCommand.Probe(registry, cli));
+            root.Subcommands.Add(RunCommand.Create(registry, cli));
             root.Subcommands.Add(DataCommands.Create(cli));
-            DiffusionCommands.Register(train, root, cli);
-            foreach (var command in RepresentationCommands.Create(cli)) root.Subcommands.Add(command);
             MetricsCommands.AddTo(root, cli);
             return root;
         }

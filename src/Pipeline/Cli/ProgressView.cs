@@ -2,6 +2,7 @@
 // plain lines every few seconds on stderr when output is redirected (logs, CI, tests).
 using System.Diagnostics;
 using System.Globalization;
+using Gen.Pipeline;
 using Gen.Pipeline.Training;
 using Spectre.Console;
 
@@ -9,18 +10,13 @@ namespace Gen.Cli;
 
 public static class ProgressView
 {
-    private sealed class Sync<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     public static T Run<T>(CliContext cli, string title, Func<IProgress<TrainProgress>, T> work)
     {
         if (!cli.Interactive)
         {
             var clock = Stopwatch.StartNew();
             double lastPrint = -10;
-            return work(new Sync<TrainProgress>(p =>
+            return work(new SyncProgress<TrainProgress>(p =>
             {
                 if (p.Message is not null) { cli.Err.WriteLine($"{title}: {p.Message}"); return; }
                 bool end = p.Step == p.TotalSteps;
@@ -38,7 +34,7 @@ public static class ProgressView
             .Start(ctx =>
             {
                 var task = ctx.AddTask(title, maxValue: 1);
-                result = work(new Sync<TrainProgress>(p =>
+                result = work(new SyncProgress<TrainProgress>(p =>
                 {
                     if (p.Message is not null) { task.Description = $"{title}: {Markup.Escape(p.Message)}"; return; }
                     task.MaxValue = p.TotalSteps;
@@ -54,4 +50,19 @@ public static class ProgressView
         $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s elapsed {Fmt(p.Elapsed)} eta {Fmt(p.Eta)}");
 
     private static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>A bar counting images (sampling) on a terminal; nothing when output is redirected.</summary>
+    public static T Count<T>(CliContext c, string title, int total, Func<IProgress<int>?, T> work)
+    {
+        if (!c.Interactive) return work(null);
+        T result = default!;
+        c.ErrConsole.Progress().AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(title, maxValue: total);
+                result = work(new SyncProgress<int>(done => task.Value = done));
+            });
+        return result;
+    }
 }

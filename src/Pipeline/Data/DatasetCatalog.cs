@@ -104,6 +104,13 @@ public static class DatasetCatalog
 
     public static string SplitName(Split s) => s == Split.Train ? "train" : "test";
 
+    /// <summary>"fashion-mnist:test" for "fashion-mnist" (any split suffix replaced).</summary>
+    public static string WithSplit(string spec, Split split)
+    {
+        var r = DatasetRef.Parse(spec);
+        return $"{r.ShortName ?? r.Path!}:{SplitName(split)}";
+    }
+
     /// <summary>Folder holding a known dataset's files, searched in the documented order; downloads as a last resort.</summary>
     public static string Locate(KnownDataset known, IProgress<string>? log = null)
     {

@@ -1,4 +1,4 @@
-// Convolutions for every Gen network. Narrow ones (fewer than 16 output channels) go through
+// Convolutions for every Gen network (docs/platform.md §3). Narrow ones (fewer than 16 output channels) go through
 // NarrowConv2d, which works around a defect of libtorch 2.10's oneDNN 3.7.1 on this AVX-512 CPU:
 // the jit:avx512_core backward_data kernel returns NaN input gradients in about 1–20% of calls when
 // the convolution has fewer than 16 output channels and libtorch runs 2 threads (measured with a

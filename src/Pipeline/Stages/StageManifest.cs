@@ -1,8 +1,8 @@
-// The stage contract (ARCHITECTURE.md "The data path"). Every command runs one stage: a kind, its
-// parameters (JSON), declared inputs with content hashes, and declared outputs in an output folder.
-// The folder's stage.json records all of them plus the status, so a pipeline runner can key a
-// stage's folder by StageKey.Compute(kind, params, input hashes), skip stages whose manifest says
-// "complete", and resume those left "running" or "interrupted", without changing the stages.
+// The stage contract (docs/architecture.md "Stages"). A stage has a kind, semantic parameters (what
+// changes its result), declared inputs with content hashes, and outputs in one folder. The folder's
+// stage.json records all of them plus the status and the key StageKey.Compute(kind, params, input
+// hashes), so the pipeline runner skips a stage whose manifest says "complete" under the same key and
+// resumes one left "running" or "interrupted".
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -28,31 +28,35 @@ public sealed record StageManifest
     public DateTimeOffset? Finished { get; init; }
     public JsonNode? Result { get; init; }
 
+    public StageManifest With(StageStatus status) => this with { Status = status, Finished = DateTimeOffset.UtcNow };
+
     public void Write(string folder) =>
         AtomicFile.WriteAllText(Path.Combine(folder, FileName), Json.Serialize(this));
 
-    /// <summary>Runs a training stage under this manifest: written as running before, then failed,
-    /// interrupted or complete (with the step, elapsed seconds and final metrics) after.</summary>
-    public Training.TrainResult RunTraining(string folder, Func<Training.TrainResult> run)
+    /// <summary>Runs a stage under this manifest: written as running before, then failed, interrupted
+    /// or complete (with its result record) after.</summary>
+    public T Run<T>(string folder, Func<T> run, Func<T, (bool Interrupted, JsonNode? Result)> outcome)
     {
+        Directory.CreateDirectory(folder);
         Write(folder);
-        Training.TrainResult result;
+        T value;
         try
         {
-            result = run();
+            value = run();
         }
         catch
         {
             (this with { Status = StageStatus.Failed, Finished = DateTimeOffset.UtcNow }).Write(folder);
             throw;
         }
+        var (interrupted, result) = outcome(value);
         (this with
         {
-            Status = result.Interrupted ? StageStatus.Interrupted : StageStatus.Complete,
+            Status = interrupted ? StageStatus.Interrupted : StageStatus.Complete,
             Finished = DateTimeOffset.UtcNow,
-            Result = System.Text.Json.JsonSerializer.SerializeToNode(new { result.Step, result.FinalMetrics, result.ElapsedSeconds }, Json.Options),
+            Result = result,
         }).Write(folder);
-        return result;
+        return value;
     }
 
     public static StageManifest? Read(string folder)
@@ -87,42 +91,46 @@ public static class StageKey
 public static class ContentHash
 {
     /// <summary>
-    /// A file's SHA-256; for a folder, the SHA-256 of its sorted (relative path, size, modification time)
-    /// list, which is cheap on large image folders and changes whenever a file is added, removed or rewritten.
+    /// A file's SHA-256; for a folder, the SHA-256 of its sorted (relative path, size, SHA-256 of the
+    /// content) list. Content only: a copied folder (new modification times, same files) hashes the
+    /// same, and any change to a byte, a name, an added or a removed file changes the hash. Files are
+    /// hashed in parallel (bench/pipeline measures a 10,000-PNG folder).
     /// </summary>
     public static string OfPath(string path)
     {
-        if (File.Exists(path))
-        {
-            using var fs = File.OpenRead(path);
-            return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(fs));
-        }
+        if (File.Exists(path)) return "sha256:" + OfFile(path);
         if (Directory.Exists(path))
         {
-            var sb = new StringBuilder();
-            foreach (string f in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal))
+            string[] files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                                      .Select(f => Path.GetRelativePath(path, f).Replace('\\', '/'))
+                                      .Where(f => !Path.GetFileName(f).StartsWith('.'))
+                                      .Order(StringComparer.Ordinal).ToArray();
+            var lines = new string[files.Length];
+            Parallel.For(0, files.Length, i =>
             {
-                var info = new FileInfo(f);
-                sb.Append(Path.GetRelativePath(path, f)).Append('\t').Append(info.Length).Append('\t')
-                  .Append(info.LastWriteTimeUtc.Ticks).Append('\n');
-            }
-            return "tree:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+                string full = Path.Combine(path, files[i]);
+                lines[i] = $"{files[i]}\t{new FileInfo(full).Length}\t{OfFile(full)}\n";
+            });
+            return "tree:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(lines))));
         }
         throw new GenInputException($"'{path}' does not exist; check the path");
     }
+
+    private static string OfFile(string file)
+    {
+        using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return Convert.ToHexStringLower(SHA256.HashData(fs));
+    }
+
+    /// <summary>
+    /// The content hash of a data reference: a dataset short name (its located source plus the split),
+    /// a file or a folder (plus the split when one is given).
+    /// </summary>
+    public static string OfData(string spec, Data.Split defaultSplit)
+    {
+        var r = Data.DatasetRef.Parse(spec);
+        string source = r.ShortName is not null ? Data.DatasetCatalog.Locate(Data.DatasetCatalog.Known[r.ShortName]) : r.Path!;
+        return OfPath(source) + "/" + Data.DatasetCatalog.SplitName(r.Split ?? defaultSplit);
+    }
 }
 
-/// <summary>A stage: one unit of the pipeline with declared inputs, typed parameters and an output folder.</summary>
-public interface IStage<TParams, TResult>
-{
-    string Kind { get; }
-    IReadOnlyList<StageInput> Inputs(TParams parameters);
-    TResult Run(TParams parameters, StageContext context);
-}
-
-public sealed class StageContext
-{
-    public required string OutputDir { get; init; }
-    public CancellationToken Cancel { get; init; }
-    public IProgress<string>? Log { get; init; }
-}

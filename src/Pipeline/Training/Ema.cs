@@ -29,16 +29,22 @@ public sealed class Ema : IDisposable
         return Math.Pow(0.5, batch / Math.Max(h, 1e-8));
     }
 
-    public void Update(nn.Module model, double beta)
+    public void Update(nn.Module model, double beta) => Update(model, _ => beta);
+
+    /// <summary>One EMA step with a decay per tensor name (parts of a model may average at different rates).</summary>
+    public void Update(nn.Module model, Func<string, double> betaOf)
     {
         using var _ = no_grad();
         foreach (var (name, t) in model.state_dict())
         {
             Tensor s = _shadow[name];
-            if (_parameterNames.Contains(name) && t.is_floating_point()) s.lerp_(t.detach(), 1 - beta);
+            if (_parameterNames.Contains(name) && t.is_floating_point()) s.lerp_(t.detach(), 1 - betaOf(name));
             else s.copy_(t);
         }
     }
+
+    /// <summary>Restarts the average at the model's current weights (after a warm start).</summary>
+    public void Reset(nn.Module model) => Update(model, _ => 0.0);
 
     public IReadOnlyDictionary<string, Tensor> State => _shadow;
 

@@ -7,6 +7,10 @@ namespace Gen.Pipeline.Training;
 /// <summary>One training batch: float images in [0,1] (B×C×H×W), int64 labels, and dataset indices.</summary>
 public sealed record Batch(Tensor Images, Tensor Labels, int[] Indices);
 
+/// <summary>EMA of the model part whose state_dict names start with Prefix, as a half-life in images
+/// (0 = that part is copied, not averaged). Parts no rule names use the run's --ema half-life.</summary>
+public sealed record EmaRule(string Prefix, double HalfLifeImages);
+
 /// <summary>The loss to minimise plus scalar metrics to log (each a 0-d tensor).</summary>
 public sealed record StepOutput(Tensor Loss, IReadOnlyDictionary<string, Tensor>? Metrics = null);
 
@@ -40,6 +44,9 @@ public interface ITrainMethod : IDisposable
 
     /// <summary>Work after the optimizer update (momentum encoders, queues).</summary>
     void AfterStep(StepContext ctx) { }
+
+    /// <summary>EMA half-lives per model part (empty: one half-life for the whole model, TrainConfig's).</summary>
+    IReadOnlyList<EmaRule> EmaRules => [];
 
     /// <summary>Extra checkpoint metadata (e.g. normalisation constants).</summary>
     IReadOnlyDictionary<string, string> Metadata => new Dictionary<string, string>();

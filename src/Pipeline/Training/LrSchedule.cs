@@ -1,6 +1,6 @@
 // Learning rate as a pure function of the step (nanoGPT's get_lr shape): linear warm-up from 0 over
-// WarmupSteps, then cosine decay to Lr·MinLrFactor at the last step (Loshchilov & Hutter 2017,
-// SGDR, eq. 5 without restarts), or constant.
+// WarmupSteps, then cosine decay to zero at the last step (Loshchilov & Hutter 2017, SGDR, eq. 5
+// without restarts, η_min = 0), or constant.
 namespace Gen.Pipeline.Training;
 
 public static class LrSchedule
@@ -12,7 +12,6 @@ public static class LrSchedule
         if (c.Schedule == LrScheduleKind.Constant) return c.Lr;
         long decaySteps = Math.Max(1, totalSteps - c.WarmupSteps);
         double progress = Math.Clamp((double)(step - c.WarmupSteps) / decaySteps, 0, 1);
-        double min = c.Lr * c.MinLrFactor;
-        return min + 0.5 * (c.Lr - min) * (1 + Math.Cos(Math.PI * progress));
+        return 0.5 * c.Lr * (1 + Math.Cos(Math.PI * progress));
     }
 }

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Gen.Pipeline.Training;
 
 /// <summary>A named group of parameters with its own weight decay and LR multiplier.</summary>
-/// <remarks>FixedLr: the group ignores the schedule and keeps the peak LR (SimSiam's predictor; issue 6).</remarks>
+/// <remarks>FixedLr: the group ignores the schedule and keeps the peak LR (SimSiam's predictor, docs/methods/representation.md §3.4).</remarks>
 public sealed record ParamGroupSpec(string Name, IReadOnlyList<(string Name, Parameter Param)> Params,
                                     double? WeightDecay = null, double LrScale = 1.0, bool FixedLr = false);
 
@@ -83,7 +83,7 @@ public sealed class Optimizer : IDisposable
     }
 
     /// <summary>
-    /// LARS (You et al. 2017, eq. 6) as solo-learn's solo/utils/lars.py (added for issue 6): for
+    /// LARS (You et al. 2017, eq. 6) as solo-learn's solo/utils/lars.py: for
     /// parameters that are not 1-D (or all, without the exclusion) with non-zero weight and gradient norms,
     /// r = η‖w‖/(‖g‖ + wd‖w‖ + eps), clipped to min(r/lr, 1), and g ← r(g + wd·w); 1-D parameters keep the
     /// plain gradient (no scaling, no decay). Then SGD momentum (dampening 0, optional Nesterov).

@@ -1,7 +1,9 @@
 // The one training loop (STYLE.md; structure after NVlabs/edm training_loop.py and nanoGPT train.py).
 // It owns: data order and per-step randomness from (seed, step), the LR schedule, the optimizer,
-// backward, gradient clipping, EMA, NaN/Inf stop, metrics.jsonl, plots, progress events, periodic
-// and final checkpoints, Ctrl-C (checkpoint, then stop) and exact resume. Methods only supply a step.
+// backward, gradient clipping, EMA (one half-life, or one per model part), NaN/Inf stop, metrics.jsonl,
+// plots, progress events, evaluation hooks, periodic and final checkpoints, warm start from another
+// run's weights, Ctrl-C (checkpoint, then stop) and exact resume. Methods only supply a step; batches
+// come from any IBatchSource (an ImageSet, paired batches, a feature matrix).
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -18,8 +20,13 @@ public sealed record TrainProgress(long Step, long TotalSteps, double Loss, doub
 public sealed record TrainResult(long Step, string RunDir, string LastCheckpoint, bool Interrupted,
                                  IReadOnlyDictionary<string, double> FinalMetrics, double ElapsedSeconds);
 
-/// <summary>Evaluates the sample-ready (EMA when enabled) model; returns named scalars for metrics.jsonl.</summary>
-public delegate IReadOnlyDictionary<string, double> Evaluator(nn.Module model);
+/// <summary>
+/// An evaluation run with the sample-ready weights (EMA when enabled): every <paramref name="Every"/>
+/// steps (0 = only at the end) and once at the end of an uninterrupted run. It gets the model and the
+/// number of completed steps and returns named scalars for metrics.jsonl (empty when it only writes
+/// files, like a sample grid). The final call's scalars are the run's final metrics.
+/// </summary>
+public sealed record TrainHook(string Name, long Every, Func<nn.Module, long, IReadOnlyDictionary<string, double>> Run);
 
 public sealed class Trainer
 {
@@ -31,41 +38,42 @@ public sealed class Trainer
     public const string PlotDir = "plots";
 
     private readonly ITrainMethod _method;
-    private readonly ImageSet _data;
+    private readonly IBatchSource _data;
     private readonly TrainConfig _c;
+    private readonly RunOptions _run;
     private readonly string _dir;
     private readonly IProgress<TrainProgress>? _progress;
-    private readonly Evaluator? _evaluate;
+    private readonly IReadOnlyList<TrainHook> _hooks;
     private readonly JsonObject _runInfo;
 
-    public Trainer(ITrainMethod method, ImageSet data, TrainConfig config, string runDir,
-                   IProgress<TrainProgress>? progress = null, Evaluator? evaluate = null, JsonObject? runInfo = null)
+    public Trainer(ITrainMethod method, IBatchSource data, TrainConfig config, RunOptions run, string runDir,
+                   IProgress<TrainProgress>? progress = null, IReadOnlyList<TrainHook>? hooks = null, JsonObject? runInfo = null)
     {
         config.Validate();
+        run.Validate();
         _method = method;
         _data = data;
         _c = config;
+        _run = run;
         _dir = runDir;
         _progress = progress;
-        _evaluate = evaluate;
+        _hooks = hooks ?? [];
         _runInfo = runInfo ?? new JsonObject();
     }
 
+    public Trainer(ITrainMethod method, ImageSet data, TrainConfig config, RunOptions run, string runDir,
+                   IProgress<TrainProgress>? progress = null, IReadOnlyList<TrainHook>? hooks = null, JsonObject? runInfo = null)
+        : this(method, new ImageBatchSource(data), config, run, runDir, progress, hooks, runInfo) { }
+
     public static string LastPath(string runDir) => Path.Combine(runDir, LastFile);
 
-    /// <summary>
-    /// Optional periodic hook run with the sample-ready (EMA when enabled) weights, e.g. a generator's
-    /// sample grid: called every <see cref="SampleEvery"/> steps and once at the end of an
-    /// uninterrupted run, with the number of completed steps. Added for issue 5 (diffusion).
-    /// </summary>
-    public Action<nn.Module, long>? OnSample { get; init; }
-
-    /// <summary>Steps between <see cref="OnSample"/> calls (0 = only at the end).</summary>
-    public long SampleEvery { get; init; }
+    /// <summary>A checkpoint whose weights a new run starts from (e.g. the second stage of a two-stage
+    /// recipe); its tensors must fit the model exactly. Ignored on resume (the resume state wins).</summary>
+    public string? WarmStart { get; init; }
 
     public TrainResult Run(bool resume, CancellationToken cancel = default)
     {
-        Denormals.Configure(_c.Threads);
+        Denormals.Configure(_run.Threads);
         Directory.CreateDirectory(_dir);
         string statePath = Path.Combine(_dir, StateFile);
         var log = new MetricsLog(Path.Combine(_dir, MetricsFile));
@@ -74,14 +82,14 @@ public sealed class Trainer
         nn.Module model = _method.Model;
 
         using var optimizer = new Optimizer(_c, _method.ParamGroups());
-        using Ema? ema = _c.EmaHalfLifeImages > 0 ? new Ema(model) : null;
+        IReadOnlyList<EmaRule> emaRules = _method.EmaRules;
+        using Ema? ema = _c.EmaHalfLifeImages > 0 || emaRules.Count > 0 ? new Ema(model) : null;
         long start = 0;
         double elapsedBefore = 0;
         var window = new LogWindow();
+        CheckFolder(_dir, resume);
         if (resume)
         {
-            if (!File.Exists(statePath))
-                throw new GenInputException($"nothing to resume in '{_dir}': it holds no {StateFile}; run without --resume to start a new run");
             CheckResumable();
             (start, elapsedBefore) = LoadState(statePath, model, optimizer, ema, window);
             log.TruncateAfter(start);
@@ -90,9 +98,8 @@ public sealed class Trainer
         }
         else
         {
-            if (File.Exists(statePath) || File.Exists(Path.Combine(_dir, LastFile)))
-                throw new GenInputException($"'{_dir}' already holds a run; pass --resume to continue it, or choose another --out");
             if (File.Exists(log.Path)) File.Delete(log.Path);
+            if (WarmStart is not null) LoadWarmStart(model, ema);
             WriteConfig(total);
         }
         if (start >= total)
@@ -112,8 +119,7 @@ public sealed class Trainer
             using (NativeCallGuard.Enter())
             using (var scope = NewDisposeScope())
             {
-                int[] indices = order.Indices(step);
-                var batch = new Batch(Batches.Float(_data, indices), Batches.Labels(_data, indices), indices);
+                Batch batch = _data.Get(order.Indices(step));
                 using var generator = new Generator(SplitMix.Mix(_c.Seed, step));
                 double lr = LrSchedule.At(_c, step, total);
                 lastLr = lr;
@@ -131,7 +137,7 @@ public sealed class Trainer
                 }
                 optimizer.Step(lr);
                 imagesSeen += _c.Batch;
-                ema?.Update(model, Ema.Beta(_c.Batch, _c.EmaHalfLifeImages, _c.EmaRampup, imagesSeen));
+                ema?.Update(model, EmaBetas(emaRules, imagesSeen));
                 _method.AfterStep(ctx);
                 window.LossSum += loss;
                 window.Count++;
@@ -147,7 +153,7 @@ public sealed class Trainer
             _progress?.Report(new TrainProgress(done, total, window.LossSum / Math.Max(window.Count, 1), lastLr, ips,
                 TimeSpan.FromSeconds(elapsed), TimeSpan.FromSeconds((total - done) / Math.Max(rate, 1e-9)), order.EpochOf(step)));
 
-            if (done % _c.LogEvery == 0 || done == total)
+            if (done % _run.LogEvery == 0 || done == total)
             {
                 var row = new Dictionary<string, double>
                 {
@@ -164,21 +170,22 @@ public sealed class Trainer
                 window = new LogWindow();
                 speedClock.Restart(); windowImages = 0;
             }
-            if (OnSample is not null && SampleEvery > 0 && done % SampleEvery == 0 && done != total)
-                WithEvalWeights(model, ema, m => OnSample(m, done));
-            if (_evaluate is not null && _c.EvalEvery > 0 && done % _c.EvalEvery == 0 && done != total)
-                log.Append(Evaluate(model, ema, done));
-            if (_c.CheckpointEvery > 0 && done % _c.CheckpointEvery == 0 && done != total)
+            FaultPoints.Hit(FaultPoints.Step);
+            if (done != total)
+            {
+                var due = _hooks.Where(h => h.Every > 0 && done % h.Every == 0).ToList();
+                if (due.Count > 0 && RunHooks(due, model, ema, done) is { Count: > 1 } row) log.Append(row);
+            }
+            if (_run.CheckpointEvery > 0 && done % _run.CheckpointEvery == 0 && done != total)
                 SaveCheckpoint(done, model, optimizer, ema, window, elapsedBefore + clock.Elapsed.TotalSeconds, snapshot: true);
         }
 
         var final = new Dictionary<string, double>();
-        if (!interrupted && OnSample is not null) WithEvalWeights(model, ema, m => OnSample(m, step));
-        if (!interrupted && _evaluate is not null)
+        if (!interrupted && _hooks.Count > 0)
         {
-            var row = Evaluate(model, ema, step);
-            log.Append(row);
-            foreach (var (k, v) in row) final[k] = v;
+            var row = RunHooks(_hooks, model, ema, step);
+            if (row.Count > 1) log.Append(row);
+            foreach (var (k, v) in row) if (k != "step") final[k] = v;
         }
         double totalElapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
         SaveCheckpoint(step, model, optimizer, ema, window, totalElapsed, snapshot: !interrupted);
@@ -190,6 +197,16 @@ public sealed class Trainer
         return new TrainResult(step, _dir, LastPath(_dir), interrupted, final, totalElapsed);
     }
 
+    /// <summary>The existing-run rules: a new run needs a folder without a run, a resume needs resume state.</summary>
+    public static void CheckFolder(string runDir, bool resume)
+    {
+        bool hasState = File.Exists(Path.Combine(runDir, StateFile));
+        if (!resume && (hasState || File.Exists(LastPath(runDir))))
+            throw new GenInputException($"'{runDir}' already holds a run; pass --resume to continue it, or choose another --out");
+        if (resume && !hasState)
+            throw new GenInputException($"nothing to resume in '{runDir}': it holds no {StateFile}; run without --resume to start a new run");
+    }
+
     private GenInputException Diverged(string what, double value, long step, double lr, nn.Module model)
     {
         string? bad = model.named_parameters().Where(p => !p.parameter.isfinite().all().item<bool>()).Select(p => p.name).FirstOrDefault();
@@ -197,14 +214,39 @@ public sealed class Trainer
         return new($"training diverged: the {what} became {value} at step {step + 1}{where}; lower --lr (it was {lr:G4}) or set --clip 1.0; the last checkpoint in '{_dir}' is intact and --resume continues from it");
     }
 
-    private Dictionary<string, double> Evaluate(nn.Module model, Ema? ema, long step)
+    private static Dictionary<string, double> RunHooks(IEnumerable<TrainHook> hooks, nn.Module model, Ema? ema, long step)
     {
         var row = new Dictionary<string, double> { ["step"] = step };
         WithEvalWeights(model, ema, m =>
         {
-            foreach (var (k, v) in _evaluate!(m)) row[k] = v;
+            foreach (var hook in hooks)
+                foreach (var (k, v) in hook.Run(m, step)) row[k] = v;
         });
         return row;
+    }
+
+    /// <summary>The EMA decay of each tensor this step: the run's half-life, or the rule of the longest
+    /// matching name prefix (a rule with half-life 0 copies its part unaveraged).</summary>
+    private Func<string, double> EmaBetas(IReadOnlyList<EmaRule> rules, long imagesSeen)
+    {
+        double Beta(double halfLife) => halfLife > 0 ? Ema.Beta(_c.Batch, halfLife, _c.EmaRampup, imagesSeen) : 0;
+        double baseBeta = Beta(_c.EmaHalfLifeImages);
+        if (rules.Count == 0) return _ => baseBeta;
+        var betas = rules.OrderByDescending(r => r.Prefix.Length).Select(r => (r.Prefix, Beta: Beta(r.HalfLifeImages))).ToList();
+        return name =>
+        {
+            foreach (var (prefix, beta) in betas)
+                if (name.StartsWith(prefix, StringComparison.Ordinal)) return beta;
+            return baseBeta;
+        };
+    }
+
+    private void LoadWarmStart(nn.Module model, Ema? ema)
+    {
+        var (file, info) = Checkpoint.Open(WarmStart!);
+        Checkpoint.LoadInto(model, file);
+        ema?.Reset(model);
+        _runInfo["warm_start"] = new JsonObject { ["checkpoint"] = file.Path, ["kind"] = info.Kind, ["step"] = info.Step };
     }
 
     /// <summary>Runs <paramref name="action"/> with the EMA weights swapped in (when EMA is on), then restores the raw weights.</summary>
@@ -312,13 +354,8 @@ public sealed class Trainer
             ["total_steps"] = total,
             ["model"] = JsonNode.Parse(_method.ConfigJson),
             ["train"] = JsonSerializer.SerializeToNode(_c, Json.Options),
-            ["data"] = new JsonObject
-            {
-                ["name"] = _data.Name,
-                ["source"] = _data.Source,
-                ["count"] = _data.Count,
-                ["shape"] = new JsonArray(_data.Channels, _data.Height, _data.Width),
-            },
+            ["run"] = JsonSerializer.SerializeToNode(_run, Json.Options),
+            ["data"] = _data.Describe(),
         };
         foreach (var (k, v) in _runInfo) cfg[k] = v?.DeepClone();
         AtomicFile.WriteAllText(Path.Combine(_dir, ConfigFile), cfg.ToJsonString(Json.Options));

@@ -1,6 +1,6 @@
 // The Hallucinator (Wu, Hobbs, Hovakimyan, ICCV 2023, arXiv 2307.12168; mechanism from the authors'
 // code, jingwu6/Hallucination-improves-..., models/generator.py and its use in moco/simclr/simsiam;
-// design/methods/representation.md §4, plug-in D-5). It makes an extra positive in embedding space
+// docs/methods/representation.md §4, plug-in D-5). It makes an extra positive in embedding space
 // from an anchor a (the vector entering the loss, before L2 normalisation) and its partner b (the
 // other view at the same layer): e = a + λ(a − b), one λ ~ U(0, λmax) per step, then h = G([a; e])
 // with G = Linear(2D,2D) → ReLU → Linear(2D,2D) → ReLU → Linear(2D,D), no norm layers. G has no loss of
@@ -44,7 +44,7 @@ public sealed class Hallucinator : Module<Tensor, Tensor>
 
     public int Dim { get; }
 
-    /// <summary>MACs per hallucinated sample: (2D·2D)·2 + 2D·D = 10·D² (§4 item 4).</summary>
+    /// <summary>MACs per hallucinated sample: (2D·2D)·2 + 2D·D = 10·D² (docs/methods/representation.md D-5 item 4).</summary>
     public long MacsPerSample => 10L * Dim * Dim;
 
     /// <summary>One λ ~ U(0, λmax) from the step's Hallucinator stream.</summary>

@@ -1,4 +1,4 @@
-// Projection and prediction heads (design/methods/representation.md §3.2–3.4, §6). Names follow the
+// Projection and prediction heads (docs/methods/representation.md §3.2–§3.4, §6). Names follow the
 // reference Sequentials ([solo] simclr.py / mocov2plus.py / simsiam.py: projector.0, .1, ...), so keys
 // read like solo's. Linear layers start from PyTorch's default U(±1/√fan_in), drawn from the run's
 // init generator; BatchNorm starts at weight 1, bias 0.
@@ -18,7 +18,7 @@ public static class Heads
 
     /// <summary>
     /// SimSiam projector: [Linear(no bias) → BN → ReLU] × (layers − 1) → Linear → BN(affine = false).
-    /// Three layers as [solo] simsiam.py for ResNet-18; two on the CPU recipe (§6).
+    /// Three layers as [solo] simsiam.py for ResNet-18; two on the CPU recipe (docs/methods/representation.md §6).
     /// </summary>
     public static Sequential SimSiamProjector(int input, int hidden, int output, int layers, Generator init)
     {

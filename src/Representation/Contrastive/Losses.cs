@@ -2,7 +2,7 @@
 // NT-Xent (Chen et al. 2020, SimCLR eq. 1; [solo] losses/simclr.py), MoCo's InfoNCE against a queue
 // (He et al. 2020; [solo] losses/mocov2plus.py), SimSiam's negative cosine with stop-gradient (Chen & He
 // 2021, eq. 1–2; [solo] losses/simsiam.py). The generalised NT-Xent takes separate anchors and
-// candidates so the Hallucinator's anchors (design §4, D-5) reuse it with their source masked out.
+// candidates so the Hallucinator's anchors (docs/methods/representation.md §4, D-5) reuse it with their source masked out.
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn.functional;
@@ -15,7 +15,7 @@ public static class Losses
     /// NT-Xent over 2B rows: anchor i's positive is candidate p(i) = (i + B) mod 2B, its denominator runs
     /// over every candidate j ≠ i. L = −(1/2B) Σ_i log(exp(â_i·ĉ_p(i)/τ) / Σ_{j≠i} exp(â_i·ĉ_j/τ)).
     /// With anchors = candidates = [z1; z2] this is SimCLR's loss; with hallucinated anchors [h1; h2] each
-    /// h_i keeps z_i's positive and candidates, its source z_i masked (D-5 item 3).
+    /// h_i keeps z_i's positive and candidates, its source z_i masked (docs/methods/representation.md D-5 item 3).
     /// </summary>
     public static Tensor NtXent(Tensor anchors, Tensor candidates, double tau)
     {

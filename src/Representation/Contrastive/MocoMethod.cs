@@ -4,7 +4,7 @@
 // (D × K buffers, so checkpoints and resume carry them). L = ½(ℓ(q1,k2,Q2) + ℓ(q2,k1,Q1)) against the
 // queues as they were before this step; the keys are enqueued after the update, at the pointer, which
 // then moves to (ptr + B) mod K (K % B = 0, batches drop-last). No shuffle-BN (it does nothing on one
-// device). With the Hallucinator: h = G(q, k̂_other) joins each direction, ½(ℓ(q,..) + ℓ(h,..)) (D-5).
+// device). With the Hallucinator: h = G(q, k̂_other) joins each direction, ½(ℓ(q,..) + ℓ(h,..)) (docs/methods/representation.md D-5).
 using Gen.Pipeline.Data;
 using Gen.Pipeline.Training;
 using Gen.Representation.Encoders;

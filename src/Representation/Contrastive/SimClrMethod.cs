@@ -1,5 +1,5 @@
 // SimCLR (Chen et al., ICML 2020; [solo] methods/simclr.py): two views through encoder and projector,
-// NT-Xent over the 2B projections (τ 0.2). With the Hallucinator (design §4, D-5): z1←z2 and z2←z1
+// NT-Xent over the 2B projections (τ 0.2). With the Hallucinator (docs/methods/representation.md D-5): z1←z2 and z2←z1
 // hallucinations join as extra anchors with their source's positive and candidates (source masked),
 // and the loss becomes ½(L_real + L_hal).
 using Gen.Pipeline.Training;

@@ -1,7 +1,7 @@
 // SimSiam (Chen & He, CVPR 2021; [solo] methods/simsiam.py): projector with BN (last BN without
 // affine), predictor, L = ½D(p1, sg z2) + ½D(p2, sg z1) with D the negative cosine; the predictor keeps
 // a constant learning rate (paper §4.3 "fix lr" for the predictor; [solo] static_lr). With the
-// Hallucinator (D-5): h = G(p, p_other) (partner not detached), each term ½(D(p, sg z) + D(h, sg z)).
+// Hallucinator (docs/methods/representation.md D-5): h = G(p, p_other) (partner not detached), each term ½(D(p, sg z) + D(h, sg z)).
 using Gen.Pipeline.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

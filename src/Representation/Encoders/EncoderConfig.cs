@@ -1,4 +1,4 @@
-// Which backbone to build (design/methods/representation.md §2): the CIFAR ResNet-18 (3×3 stem, stride
+// Which backbone to build (docs/methods/representation.md §2.1): the CIFAR ResNet-18 (3×3 stem, stride
 // 1, no max-pool; [lightly] and [HalC] models/resnet.py), the small CPU encoder resnet10s, and RotNet's
 // NIN with four blocks (Gidaris et al. 2018, architectures/NetworkInNetwork.py). Input channels follow
 // the data (1 for Fashion-MNIST, 3 for CIFAR).
@@ -14,8 +14,8 @@ public sealed record EncoderConfig
     public int InChannels { get; init; } = 1;
     public bool ZeroInitResidual { get; init; } = false;   // torchvision zero_init_residual; [solo22] sets it for SimSiam
 
-    // resnet18: widths 64–512, [2,2,2,2], stem stride 1 (D-1: padding 1 as [lightly]/[HalC]).
-    // resnet10s: widths 16–128, [1,1,1,1], stem stride 2 — 0.31 M parameters, 3.5 M MACs at 28² (spec §2 [M]).
+    // resnet18: widths 64–512, [2,2,2,2], stem stride 1 (docs/methods/representation.md D-1: padding 1 as [lightly]/[HalC]).
+    // resnet10s: widths 16–128, [1,1,1,1], stem stride 2 — 0.31 M parameters, 3.5 M MACs at 28² (docs/methods/representation.md §2.1).
     public int[] Widths => Arch switch
     {
         EncoderArch.Resnet18 => [64, 128, 256, 512],
@@ -34,7 +34,7 @@ public sealed record EncoderConfig
 
     public int FeatureDim => Arch == EncoderArch.Nin4 ? Nin4Encoder.Channels : Widths[^1];
 
-    /// <summary>The layer probes read by default (D-3): RotNet's best NIN block is block 2; ResNets use the pooled feature.</summary>
+    /// <summary>The layer probes read by default (docs/methods/representation.md D-3): RotNet's best NIN block is block 2; ResNets use the pooled feature.</summary>
     public string DefaultProbeLayer => Arch == EncoderArch.Nin4 ? "block2" : Encoder.Pool;
 
     public void Validate()

@@ -1,6 +1,6 @@
 // Frozen features for probes and the kNN monitor: the encoder in eval mode under no_grad over
 // un-augmented, normalised images, in batches (one dispose scope and NativeCallGuard per batch,
-// HELPERS.md pitfall 2), written into one N × d float32 tensor the caller owns.
+// docs/platform.md §6), written into one N × d float32 tensor the caller owns.
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
 using static TorchSharp.torch;

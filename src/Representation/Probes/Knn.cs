@@ -2,7 +2,7 @@
 // Discrimination", zhirongw/lemniscate.pytorch test.py kNN; defaults k = 200, T = 0.1 from its
 // cifar.py call; [lightly] utils/benchmarking/knn.py). Features are L2-normalised; each of a query's
 // top-k cosine neighbours s_j adds exp(s_j / T) to its class; the prediction is the arg-max, ties going
-// to the lowest class index (torch.argmax returns the first maximum; D-7). Queries run in chunks of
+// to the lowest class index (torch.argmax returns the first maximum; docs/methods/representation.md D-7). Queries run in chunks of
 // 1000 so the similarity matrix stays small.
 using Gen.Pipeline;
 using static TorchSharp.torch;

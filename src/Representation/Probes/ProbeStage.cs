@@ -6,7 +6,10 @@ using System.Diagnostics;
 using Gen.Pipeline;
 using Gen.Pipeline.Checkpoints;
 using Gen.Pipeline.Data;
+using Gen.Pipeline.Methods;
 using Gen.Pipeline.Stages;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gen.Representation.Encoders;
 using static TorchSharp.torch;
 
@@ -20,15 +23,24 @@ public sealed record ProbeParams
     public bool RandomInit { get; init; }
     public bool RawPixels { get; init; }
     public EncoderArch Encoder { get; init; } = EncoderArch.Resnet10s;   // for --random-init
-    public string? Data { get; init; }                                    // default: the checkpoint's dataset
-    public string? Layer { get; init; }                                   // default: the encoder's (D-3)
+    [Param("Dataset (default: the checkpoint's); its train split fits, its test split scores")]
+    public string? Data { get; init; }
+    [Param("Feature layer: pool or blockN (default: the encoder's, docs/methods/representation.md D-3)")]
+    public string? Layer { get; init; }
+    [Param("Run the linear probe")]
     public bool Linear { get; init; } = true;
+    [Param("Run the kNN probe")]
     public bool Knn { get; init; } = true;
+    [Param("kNN neighbours")]
     public int K { get; init; } = Probes.Knn.DefaultK;
+    [Param("kNN temperature")]
     public double KnnT { get; init; } = Probes.Knn.DefaultT;
     public LinearProbeOptions LinearOptions { get; init; } = new();
-    public long Seed { get; init; }                                       // linear-probe order; random-init weights
+    [Param("Seed of the linear probe's order (and of --random-init weights)")]
+    public long Seed { get; init; }
+    [Param("libtorch intra-op threads (0 = default)")]
     public int Threads { get; init; }
+    [Param("Images per feature-extraction batch")]
     public int Batch { get; init; } = 500;
     public string? Out { get; init; }
 }
@@ -56,37 +68,57 @@ public sealed record ProbeResult
     public string? Written { get; init; }
 }
 
-public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
+public sealed class ProbeStage(MethodRegistry registry) : IStageKind
 {
     public const string FileName = "probe.json";
 
     public string Kind => "probe";
+    public string Summary => "Linear and weighted-kNN probes of a frozen encoder (any checkpoint that gives features)";
+    public IReadOnlyList<StageInputDecl> Inputs => [new("checkpoint", true, "a checkpoint of a kind that gives features")];
 
-    public IReadOnlyList<StageInput> Inputs(ProbeParams p) => p.Checkpoint is null ? [] :
-        [new StageInput("checkpoint", p.Checkpoint, ContentHash.OfPath(Checkpoint.ResolvePath(p.Checkpoint)))];
+    public string MainOutput(string outputDir) => Path.Combine(outputDir, FileName);
 
-    public ProbeResult Run(ProbeParams p, StageContext ctx)
+    private static ProbeParams Bind(JsonObject given, string where)
+    {
+        var p = ParamSchema.Of<ProbeParams>().Bind(new ProbeParams(), given, where);
+        return p with { Linear = p.Linear || !p.Knn, Knn = p.Knn || !p.Linear };
+    }
+
+    public JsonNode Resolve(JsonObject parameters, string where)
+    {
+        ProbeParams p = Bind(parameters, where) with { Checkpoint = "@", Threads = 0, Batch = 0, Out = null };
+        return JsonSerializer.SerializeToNode(p, Json.Options)!;
+    }
+
+    public StageOutcome Run(StageRun run)
+    {
+        ProbeParams p = Bind(run.Params, $"stage '{run.Name}'") with { Checkpoint = run.Inputs["checkpoint"], Out = run.OutputDir };
+        ProbeResult r = Run(p, run.Log, run.Cancel);
+        string knn = r.Knn is { } k ? $"kNN {100 * k.Top1:F2}%" : "";
+        string lin = r.Linear is { } l ? $"linear {100 * l.Top1:F2}%" : "";
+        return new StageOutcome(false, JsonSerializer.SerializeToNode(r, Json.Options), $"{r.Method ?? r.Source}: " + string.Join(", ", new[] { lin, knn }.Where(x => x.Length > 0)));
+    }
+
+    public ProbeResult Run(ProbeParams p, IProgress<string>? log, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         Validate(p);
         Denormals.Configure(p.Threads);
 
-        PretrainConfig? config = null;
-        CheckpointInfo? info = null;
-        Encoder? encoder = null;
+        IEncoder? encoder = null;
         string? ckptPath = null;
         try
         {
             if (p.Checkpoint is not null)
             {
                 ckptPath = Checkpoint.ResolvePath(p.Checkpoint);
-                (config, info, encoder) = LoadEncoder(ckptPath);
+                encoder = registry.Open<IEncoder>(ckptPath, "give image features");
             }
-            string data = p.Data ?? (config is not null && !string.IsNullOrEmpty(config.Dataset) ? config.Dataset : "fashion-mnist");
-            ImageSet train = DatasetCatalog.Load(PretrainStage.WithSplit(data, Split.Train), Split.Train, ctx.Log);
-            ImageSet test = DatasetCatalog.Load(PretrainStage.WithSplit(data, Split.Test), Split.Test, ctx.Log);
-            if (config is not null && train.Channels != config.Encoder.InChannels)
-                throw new GenInputException($"'{train.Name}' has {train.Channels}-channel images but the encoder in '{ckptPath}' takes {config.Encoder.InChannels}-channel images; probe it on data like its training set ({config.Dataset})");
+            string data = p.Data ?? (encoder is not null && !string.IsNullOrEmpty(encoder.TrainingData) ? encoder.TrainingData : "fashion-mnist");
+            ImageSet train = DatasetCatalog.Load(DatasetCatalog.WithSplit(data, Split.Train), Split.Train, log);
+            ImageSet test = DatasetCatalog.Load(DatasetCatalog.WithSplit(data, Split.Test), Split.Test, log);
+            if (encoder is not null && train.Channels != encoder.Channels)
+                throw new GenInputException($"'{train.Name}' has {train.Channels}-channel images but the encoder in '{ckptPath}' takes {encoder.Channels}-channel images; probe it on data like its training set ({encoder.TrainingData})");
             if (test.Channels != train.Channels)
                 throw new GenInputException($"'{test.Name}' has {test.Channels}-channel images but '{train.Name}' has {train.Channels}; use one dataset");
             if (p.Knn && p.K > train.Count)
@@ -98,17 +130,17 @@ public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
             {
                 var ec = new EncoderConfig { Arch = p.Encoder, InChannels = train.Channels };
                 var (mean, std) = train.ChannelStats();
-                config = PretrainConfig.For(PretrainMethodKind.Simclr, p.Encoder, train) with
+                var config = PretrainConfig.For(PretrainMethodKind.Simclr, p.Encoder, train) with
                 {
                     Encoder = ec, Mean = mean.Select(m => Math.Round(m, 4)).ToArray(), Std = std.Select(s => Math.Round(s, 4)).ToArray(),
                 };
                 using var g = new Generator(SplitMix.Mix(p.Seed, PretrainMethod.InitStream));
-                encoder = ec.Create(g);
+                encoder = new EncoderModel(ec.Create(g), config, null, "");
             }
 
-            string layer = p.RawPixels ? "pixels" : p.Layer ?? config!.Encoder.DefaultProbeLayer;
-            if (encoder is not null && !encoder.LayerNames.Contains(layer))
-                throw new GenInputException($"--layer '{layer}' is not a layer of this encoder; use one of {string.Join(", ", encoder.LayerNames)}");
+            string layer = p.RawPixels ? "pixels" : p.Layer ?? encoder!.DefaultLayer;
+            if (encoder is not null && !encoder.Layers.Contains(layer))
+                throw new GenInputException($"--layer '{layer}' is not a layer of this encoder; use one of {string.Join(", ", encoder.Layers)}");
             Func<Tensor, Tensor> fn;
             if (p.RawPixels)
             {
@@ -119,15 +151,13 @@ public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
             }
             else
             {
-                encoder!.eval();
-                var cfg = config!;
-                var enc = encoder;
-                fn = x => enc.Layer(Views.Plain(x, cfg), layer);
+                var enc = encoder!;
+                fn = x => enc.Features(x, layer);
             }
 
             var featClock = Stopwatch.StartNew();
-            using Tensor trainX = Features.Extract(train, fn, p.Batch, cancel: ctx.Cancel);
-            using Tensor testX = Features.Extract(test, fn, p.Batch, cancel: ctx.Cancel);
+            using Tensor trainX = Features.Extract(train, fn, p.Batch, cancel: cancel);
+            using Tensor testX = Features.Extract(test, fn, p.Batch, cancel: cancel);
             double featSeconds = featClock.Elapsed.TotalSeconds;
             using Tensor trainY = Features.Labels(train);
             using Tensor testY = Features.Labels(test);
@@ -139,7 +169,7 @@ public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
                 var (x, y) = Labelled(trainX, trainY);
                 using (x) using (y)
                 {
-                    var r = LinearProbe.Fit(x, y, testX, testY, classes, p.LinearOptions with { Seed = p.Seed }, ctx.Cancel);
+                    var r = LinearProbe.Fit(x, y, testX, testY, classes, p.LinearOptions with { Seed = p.Seed }, cancel);
                     linear = new ProbeLinear(r.Top1, r.Top5, r.TrainTop1, r.Protocol, r.Epochs);
                 }
             }
@@ -156,16 +186,17 @@ public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
                 }
             }
 
+            var prov = encoder?.Provenance ?? new Dictionary<string, string>();
             var source = p.RawPixels ? ProbeSource.RawPixels : p.RandomInit ? ProbeSource.RandomInit : ProbeSource.Checkpoint;
             var result = new ProbeResult
             {
                 Source = source switch { ProbeSource.RawPixels => "raw-pixels", ProbeSource.RandomInit => "random-init", _ => "checkpoint" },
                 Checkpoint = ckptPath,
-                Method = info?.Metadata.GetValueOrDefault("gen.method"),
-                Hallucinator = info is null ? null : info.Metadata.GetValueOrDefault("gen.hallucinator") == "on",
-                Seed = info is not null && long.TryParse(info.Metadata.GetValueOrDefault("gen.seed"), out long s) ? s : p.RandomInit ? p.Seed : null,
-                Step = info?.Step,
-                Encoder = p.RawPixels ? "none" : config!.Encoder.Arch.ToString().ToLowerInvariant(),
+                Method = prov.GetValueOrDefault("method"),
+                Hallucinator = prov.TryGetValue("hallucinator", out string? h) ? h == "on" : null,
+                Seed = long.TryParse(prov.GetValueOrDefault("seed"), out long s) ? s : p.RandomInit ? p.Seed : null,
+                Step = ckptPath is null ? null : (encoder as IModel)?.Step,
+                Encoder = p.RawPixels ? "none" : encoder!.Architecture,
                 Layer = layer,
                 FeatureDim = trainX.shape[1],
                 Data = data,
@@ -187,7 +218,7 @@ public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
         }
         finally
         {
-            encoder?.Dispose();
+            (encoder as IDisposable)?.Dispose();
         }
     }
 
@@ -202,19 +233,6 @@ public sealed class ProbeStage : IStage<ProbeParams, ProbeResult>
         if (p.Batch <= 0) throw new GenInputException($"--batch must be positive, got {p.Batch}");
         if (p.RawPixels && p.Layer is not null) throw new GenInputException("--layer does not apply to --raw-pixels");
         p.LinearOptions.Validate();
-    }
-
-    /// <summary>Rebuilds the encoder of a representation checkpoint from its config and "encoder." tensors.</summary>
-    public static (PretrainConfig Config, CheckpointInfo Info, Encoder Encoder) LoadEncoder(string path)
-    {
-        var (file, info) = Checkpoint.Open(path, PretrainMethod.KindName);
-        PretrainConfig config = Json.Deserialize<PretrainConfig>(info.ConfigJson, $"the config in '{file.Path}'");
-        config.Validate();
-        using var g = new Generator(0);
-        Encoder encoder = config.Encoder.Create(g);
-        Checkpoint.LoadInto(encoder, file, PretrainNet.EncoderPrefix);
-        encoder.eval();
-        return (config, info, encoder);
     }
 
     private static (Tensor X, Tensor Y) Labelled(Tensor x, Tensor y)

@@ -1,5 +1,5 @@
 // The training method through the real Trainer: finite loss at init, a falling loss over 200 tiny
-// steps, LowDiff stages, EMA β of the spec, and the checkpoint round trip.
+// steps, LowDiff stages, EMA β of docs/methods/diffusion.md §5.4, and the checkpoint round trip.
 using Gen.Generative.Diffusion;
 using Gen.Pipeline;
 using Gen.Pipeline.Data;

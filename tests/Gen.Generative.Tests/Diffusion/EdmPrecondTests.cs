@@ -1,4 +1,4 @@
-// EDM preconditioning and loss weight against the hand values of diffusion.md §5.1.
+// EDM preconditioning and loss weight against the hand values of docs/methods/diffusion.md §5.1.
 using Gen.Generative.Diffusion;
 using static TorchSharp.torch;
 
@@ -26,7 +26,7 @@ public sealed class EdmPrecondTests
         var c = EdmCoefficients.At(80, 0.5);
         Assert.Equal(3.9e-5, c.CSkip, 6);
         Assert.Equal(0.499990, c.COut, 6);
-        Assert.Equal(0.0124999, c.CIn, 2e-7); // exactly 1/√6400.25 = 0.01249976 (the spec rounds to 0.0124999)
+        Assert.Equal(0.0124999, c.CIn, 2e-7); // exactly 1/√6400.25 = 0.01249976 (docs/methods/diffusion.md §5.1 rounds to 0.0124999)
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 // Heun on 1-D Gaussian data (std s = 0.5), where the ideal denoiser is D(x;σ) = x·s²/(s²+σ²) and the
-// probability-flow ODE maps σ_max·z to z·s·σ_max/√(σ_max²+s²) (diffusion.md §5.3).
+// probability-flow ODE maps σ_max·z to z·s·σ_max/√(σ_max²+s²) (docs/methods/diffusion.md §5.3).
 using Gen.Generative.Diffusion;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-// The Karras σ schedule (ρ = 7) against diffusion.md §5.2 and the churn γ of §5.3.
+// The Karras σ schedule (ρ = 7) against docs/methods/diffusion.md §5.2 and the churn γ of §5.3.
 using Gen.Generative.Diffusion;
 
 namespace Gen.Generative.Tests.Diffusion;

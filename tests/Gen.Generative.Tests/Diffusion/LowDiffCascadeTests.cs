@@ -1,4 +1,4 @@
-// Cascade operators and cost accounting (diffusion.md §5.5) and cascade validation.
+// Cascade operators and cost accounting (docs/methods/diffusion.md §5.5) and cascade validation.
 using Gen.Generative.Diffusion;
 using Gen.Pipeline;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// The SongUNet: output shapes at every cascade resolution, the spec's parameter count, and
+// The SongUNet: output shapes at every cascade resolution, the parameter count of docs/methods/diffusion.md §2.8, and
 // state_dict names equal to NVlabs/edm SongUNet's.
 using Gen.Generative.Diffusion;
 using static TorchSharp.torch;
@@ -21,7 +21,7 @@ public sealed class UNetTests
         using var g = new Generator(0);
         using var edm = new DiffusionModel(Spec(), g);
         using var low = new DiffusionModel(Spec([8, 16, 32]), g);
-        // diffusion.md §2: ≈1.02 M at C = 16; LowDiff adds the condition channel and the stage vector.
+        // docs/methods/diffusion.md §2.8: about 1.03 M at C = 16; LowDiff adds the condition channel and the stage vector.
         Assert.InRange(edm.ParameterCount, 950_000, 1_100_000);
         Assert.InRange(low.ParameterCount - edm.ParameterCount, 100, 400);
     }

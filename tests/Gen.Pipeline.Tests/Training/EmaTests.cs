@@ -8,7 +8,7 @@ public sealed class EmaTests
     [Fact]
     public void Beta_FromHalfLife_MatchesEdmFormula()
     {
-        // 0.5^(128/5000) (diffusion spec §5 check 4); ramp-up caps h at 0.05·images.
+        // 0.5^(128/5000) (docs/methods/diffusion.md §5.4); ramp-up caps h at 0.05·images.
         Assert.Equal(0.982412, Ema.Beta(128, 5000, 0, 0), 6);
         Assert.Equal(Math.Pow(0.5, 128.0 / 500), Ema.Beta(128, 5000, 0.05, 10_000), 12);
     }

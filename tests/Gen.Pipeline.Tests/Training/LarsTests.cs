@@ -1,4 +1,4 @@
-// LARS and fixed-LR groups, added to Optimizer for issue 6 (representation learning).
+// LARS and fixed-LR groups of the Optimizer (representation learning, docs/methods/representation.md §2.3).
 using Gen.Pipeline.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,7 +38,7 @@ public sealed class LarsTests
     [Fact]
     public void OneStep_HandValue()
     {
-        // design/methods/representation.md §7 check 7: w = [3,4], g = [.3,.4], wd 0, η .02, lr .4, clip → [2.94, 3.92].
+        // docs/methods/representation.md §7 check 7: w = [3,4], g = [.3,.4], wd 0, η .02, lr .4, clip → [2.94, 3.92].
         var w = new Parameter(tensor(new float[] { 3, 4 }, [1, 2]));
         using var opt = new Optimizer(new TrainConfig { Optimizer = OptimizerKind.Lars, WeightDecay = 0, LarsEta = 0.02, LarsClip = true, Momentum = 0.9, Nesterov = false },
                                       [new ParamGroupSpec("all", [("w", w)])]);

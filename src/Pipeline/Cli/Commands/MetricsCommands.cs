@@ -10,6 +10,7 @@ using Gen.Metrics.Features;
 using Gen.Metrics.Fmnist;
 using Gen.Metrics.Inception;
 using Gen.Pipeline;
+using Gen.Pipeline.Methods;
 using Gen.Pipeline.Training;
 
 namespace Gen.Cli.Commands;
@@ -228,16 +229,18 @@ public static class MetricsCommands
         var data = new Option<string>("--data", "-d") { Description = "Training data", DefaultValueFactory = _ => "fashion-mnist" };
         var export = new Option<string?>("--export") { Description = "Write the frozen extractor, its test-split statistics and a JSON record here (e.g. assets/metrics)" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
-        var options = new TrainOptions("runs/fmnist-extractor");
+        var outOption = new Option<string>("--out", "-o") { Description = "Run folder", DefaultValueFactory = _ => "runs/fmnist-extractor" };
         train.Options.Add(data);
         train.Options.Add(export);
-        options.AddTo(train);
+        train.Options.Add(outOption);
+        var options = new ParamOptions(ParamSchema.Of<TrainConfig>().Specs, train);
         train.Options.Add(json);
         train.SetAction(r =>
         {
             CliContext c = cli();
-            string outDir = r.GetValue(options.Out)!;
-            TrainConfig config = options.Build(r, FmnistExtractorTraining.Recipe);
+            string outDir = r.GetValue(outOption)!;
+            TrainConfig config = ParamSchema.Of<TrainConfig>().Bind(FmnistExtractorTraining.Recipe, options.Given(r), "gen metrics train-extractor");
+            config.Validate();
             TrainResult result = ProgressView.Run(c, "train-extractor", p =>
                 FmnistExtractorTraining.Train(r.GetValue(data)!, config, outDir, p, c.Cancel, new Progress<string>(m => c.Err.WriteLine(m))));
             object? exported = null;
@@ -286,11 +289,6 @@ public static class MetricsCommands
             last = clock.Elapsed.TotalSeconds;
             c.Err.WriteLine(F($"{p.Stage}: {p.Done}/{p.Total} images{(p.ImagesPerSecond > 0 ? $", {p.ImagesPerSecond:F1} img/s" : "")}"));
         });
-    }
-
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 
     private static void PrintScore(CliContext c, ScoreRecord res, bool json)

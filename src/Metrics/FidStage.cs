@@ -1,0 +1,73 @@
+// FID (or FD-FMNIST) between two inputs as a pipeline stage: inputs a and b are image folders (e.g. a
+// sample stage's images), datasets, .npz statistics or generator checkpoints; the result goes to
+// fid.json with the full extractor record (the same record `gen fid --json` prints).
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gen.Metrics.Features;
+using Gen.Pipeline;
+using Gen.Pipeline.Methods;
+using Gen.Pipeline.Stages;
+
+namespace Gen.Metrics;
+
+public sealed record FidStageParams
+{
+    [Param("inception or fmnist (default: inception when its weights are installed, else fmnist)")]
+    public ExtractorKind? Extractor { get; init; }
+
+    [Param("Images to sample from a checkpoint input; for folders and datasets, use only the first N")]
+    public int? N { get; init; }
+
+    [Param("First seed when sampling a checkpoint input")]
+    public long Seed { get; init; }
+
+    [Param("float32 or bfloat16 feature extraction")]
+    public FeatureDType Dtype { get; init; } = FeatureDType.Float32;
+
+    [Param("Images per extraction batch")]
+    public int Batch { get; init; } = FeatureRunner.DefaultBatch;
+
+    [Param("libtorch intra-op threads (0 = default)")]
+    public int Threads { get; init; }
+}
+
+public sealed class FidStage : IStageKind
+{
+    public const string FileName = "fid.json";
+
+    public string Kind => "fid";
+    public string Summary => "Fréchet distance between two image sources (FID with Inception, FD-FMNIST with the bundled network)";
+    public IReadOnlyList<StageInputDecl> Inputs =>
+        [new("a", true, "images: a folder, dataset, .npz statistics or generator checkpoint"), new("b", true, "the second input, same kinds")];
+
+    public string MainOutput(string outputDir) => Path.Combine(outputDir, FileName);
+
+    private static FidStageParams Bind(JsonObject given, string where) =>
+        ParamSchema.Of<FidStageParams>().Bind(new FidStageParams(), given, where);
+
+    public JsonNode Resolve(JsonObject parameters, string where)
+    {
+        FidStageParams p = Bind(parameters, where);
+        if (p.Batch <= 0) throw new GenInputException($"{where}: batch must be positive, got {p.Batch}");
+        // The batch size and threads do not change the statistics beyond float rounding; they stay out of the key.
+        return JsonSerializer.SerializeToNode(p with { Batch = 0, Threads = 0 }, Json.Options)!;
+    }
+
+    public StageOutcome Run(StageRun run)
+    {
+        FidStageParams p = Bind(run.Params, $"stage '{run.Name}'");
+        var options = new ExtractorOptions { Kind = p.Extractor, DType = p.Dtype, Batch = p.Batch, Threads = p.Threads };
+        var jobs = new MetricJobs(options, null, run.Log, run.Cancel);
+        FidResult r = jobs.Fid(run.Inputs["a"], run.Inputs["b"], p.N, p.N, p.Seed);
+        JsonNode json = JsonSerializer.SerializeToNode(r, Json.Options)!;
+        AtomicFile.WriteAllText(MainOutput(run.OutputDir), json.ToJsonString(Json.Options));
+        return new StageOutcome(false, json, string.Create(CultureInfo.InvariantCulture, $"{r.Metric}: {r.Value:F4} (N = {r.A.N} vs {r.B.N})"));
+    }
+}
+
+public static class MetricsStages
+{
+    /// <summary>The Metrics project's registration (one line in the CLI's composition root).</summary>
+    public static MethodRegistry AddMetrics(this MethodRegistry registry) => registry.Add(new FidStage());
+}

@@ -1,0 +1,118 @@
+// gen eval classifier CKPT (accuracy, confusion matrix, prediction grid) and gen classify CKPT INPUT
+// (label, probability per image) for any checkpoint that classifies (IClassifier).
+using System.CommandLine;
+using System.Globalization;
+using Gen.Pipeline;
+using Gen.Pipeline.Classifier;
+using Gen.Pipeline.Data;
+using Gen.Pipeline.Methods;
+using Gen.Pipeline.Stages;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Gen.Cli.Commands;
+
+public static class ClassifierCommands
+{
+    public static Command Eval(MethodRegistry registry, Func<CliContext> cli)
+    {
+        var eval = new Command("eval", "Evaluate a trained model");
+        var command = new Command("classifier", "Evaluate a classifier checkpoint (any kind that classifies): accuracy and confusion matrix");
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A classifier checkpoint (.safetensors) or its run folder" };
+        command.Arguments.Add(checkpoint);
+        var options = new ParamOptions(ParamSchema.Of<EvalClassifierParams>().Specs, command);
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        command.Options.Add(threads);
+        command.Options.Add(json);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            var p = ParamSchema.Of<EvalClassifierParams>().Bind(new EvalClassifierParams(), options.Given(r), "gen eval classifier");
+            Denormals.Configure(r.GetValue(threads));
+            var res = new EvalClassifierStage(registry).Evaluate(r.GetValue(checkpoint)!, p, new SyncProgress<string>(m => c.Err.WriteLine(m)), c.Cancel);
+            if (r.GetValue(json)) { c.WriteJson(EvalClassifierStage.ToJson(res)); return ExitCodes.Ok; }
+            Render(c.Console, res);
+            return ExitCodes.Ok;
+        });
+        eval.Subcommands.Add(command);
+        return eval;
+    }
+
+    private static void Render(IAnsiConsole console, EvalClassifierResult res)
+    {
+        var r = res.Report;
+        console.MarkupLine($"[bold]{Markup.Escape(res.Data)}[/]: {r.Count} images, accuracy [bold]{(100 * r.Accuracy).ToString("F2", CultureInfo.InvariantCulture)}%[/] (checkpoint step {res.Step})");
+        int k = r.Confusion.GetLength(0);
+        var table = new Table().Border(TableBorder.Rounded).Title("confusion matrix (rows: true class, columns: predicted)");
+        table.AddColumn("true \\ pred");
+        for (int j = 0; j < k; j++) table.AddColumn(new TableColumn(j.ToString(CultureInfo.InvariantCulture)).RightAligned());
+        table.AddColumn(new TableColumn("acc").RightAligned());
+        double[] per = r.PerClassAccuracy();
+        for (int i = 0; i < k; i++)
+        {
+            var cells = new List<string> { Markup.Escape($"{i} {res.ClassNames.ElementAtOrDefault(i)}") };
+            for (int j = 0; j < k; j++)
+            {
+                string v = r.Confusion[i, j].ToString(CultureInfo.InvariantCulture);
+                cells.Add(i == j ? $"[green]{v}[/]" : r.Confusion[i, j] == 0 ? $"[grey]{v}[/]" : v);
+            }
+            cells.Add((100 * per[i]).ToString("F1", CultureInfo.InvariantCulture));
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+        if (res.Grid is not null) console.MarkupLine($"prediction grid: {Markup.Escape(res.Grid)}");
+    }
+
+    public static Command Classify(MethodRegistry registry, Func<CliContext> cli)
+    {
+        var command = new Command("classify", "Label images with any checkpoint that classifies: class, probability per image");
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A classifier checkpoint or run folder" };
+        var input = new Argument<string>("images") { Description = "An image file, a folder of images, or a dataset (fashion-mnist:test)" };
+        var n = new Option<int?>("--n") { Description = "Only the first N images" };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        command.Arguments.Add(checkpoint);
+        command.Arguments.Add(input);
+        foreach (Option o in new Option[] { n, threads, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            Denormals.Configure(r.GetValue(threads));
+            using IModel model = registry.Open(r.GetValue(checkpoint)!);
+            var classifier = model as IClassifier
+                ?? throw new GenInputException($"checkpoint '{r.GetValue(checkpoint)}' holds a '{model.Kind}' model, which cannot classify images; pass a classifier checkpoint");
+            ImageSet data = DatasetCatalog.Load(r.GetValue(input)!, Split.Test, new SyncProgress<string>(m => c.Err.WriteLine(m)));
+            if (r.GetValue(n) is { } take)
+            {
+                if (take <= 0) throw new GenInputException($"--n must be positive, got {take}");
+                data = data.Take(Math.Min(take, data.Count));
+            }
+            ClassifierEval.CheckCompatible(classifier, data);
+            ClassifierReport report = ClassifierEval.Evaluate(classifier, data, cancel: c.Cancel);
+            var rows = Enumerable.Range(0, data.Count).Select(i => new
+            {
+                index = i,
+                label = report.Predictions[i],
+                @class = classifier.ClassNames.ElementAtOrDefault(report.Predictions[i]) ?? report.Predictions[i].ToString(CultureInfo.InvariantCulture),
+                probability = report.Confidence[i],
+                truth = data.Labels[i] >= 0 ? data.Labels[i] : (int?)null,
+            }).ToList();
+            if (r.GetValue(json))
+            {
+                c.WriteJson(new { checkpoint = r.GetValue(checkpoint), model = model.Description, data = data.Name, accuracy = report.Count > 0 ? report.Accuracy : (double?)null, images = rows });
+                return ExitCodes.Ok;
+            }
+            var table = new Table().Border(TableBorder.Rounded);
+            foreach (string h in new[] { "#", "class", "p", "truth" }) table.AddColumn(h);
+            foreach (var row in rows.Take(200))
+                table.AddRow(row.index.ToString(CultureInfo.InvariantCulture), Markup.Escape($"{row.label} {row.@class}"),
+                             row.probability.ToString("F3", CultureInfo.InvariantCulture), row.truth?.ToString(CultureInfo.InvariantCulture) ?? "");
+            c.Console.Write(table);
+            if (rows.Count > 200) c.Console.MarkupLine($"… {rows.Count - 200} more (use --json for all)");
+            if (report.Count > 0) c.Console.MarkupLine($"accuracy on the {report.Count} labelled images: {(100 * report.Accuracy).ToString("F2", CultureInfo.InvariantCulture)}%");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

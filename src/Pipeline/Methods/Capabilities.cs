@@ -1,0 +1,106 @@
+// What a trained model can do, independent of how it was trained (docs/architecture.md
+// "Capabilities"). The registry opens a checkpoint through its method and returns an IModel that
+// implements some of these interfaces; each capability verb of the CLI (sample, fid, classify, eval,
+// probe) asks for one and works with every kind that has it.
+//
+// Contracts:
+//  * Images enter as float32 B×C×H×W in [0, 1] (uint8/255); each model applies its own normalisation.
+//  * Tensors returned belong to the caller's dispose scope; callers run models under no_grad.
+//  * An IImageSampler's image i depends on its seed alone (one generator per seed, NVlabs/edm
+//    generate.py), whatever the batch size or the call boundaries; images come back as planar uint8
+//    (count×C×H×W), as a PNG stores them.
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace Gen.Pipeline.Methods;
+
+/// <summary>A model opened from a checkpoint.</summary>
+public interface IModel : IDisposable
+{
+    /// <summary>The checkpoint kind (gen.kind).</summary>
+    string Kind { get; }
+
+    /// <summary>The training step the checkpoint was written at.</summary>
+    long Step { get; }
+
+    /// <summary>A short description for logs and result records, e.g. "edm step 12000 (EMA)".</summary>
+    string Description { get; }
+}
+
+public interface IImageSampler : IDisposable
+{
+    int Channels { get; }
+    int Height { get; }
+    int Width { get; }
+
+    /// <summary>A short description for logs and metric records.</summary>
+    string Description { get; }
+
+    /// <summary>`count` images for seeds firstSeed … firstSeed+count−1, as count×C×H×W uint8.</summary>
+    byte[] SampleUint8(int count, long firstSeed, IProgress<int>? progress = null);
+
+    /// <summary>One image per seed, in seed order (any seeds; the default calls SampleUint8 per run of consecutive seeds).</summary>
+    byte[] Sample(IReadOnlyList<long> seeds, IProgress<int>? progress = null, CancellationToken cancel = default)
+    {
+        int per = Channels * Height * Width;
+        var all = new byte[(long)per * seeds.Count];
+        int i = 0;
+        while (i < seeds.Count)
+        {
+            cancel.ThrowIfCancellationRequested();
+            int j = i + 1;
+            while (j < seeds.Count && seeds[j] == seeds[j - 1] + 1) j++;
+            int done = i;
+            byte[] part = SampleUint8(j - i, seeds[i], progress is null ? null : new Forward(n => progress.Report(done + n)));
+            part.CopyTo(all, (long)i * per);
+            i = j;
+        }
+        return all;
+    }
+
+    /// <summary>Facts about the last Sample call for the report (steps, network evaluations, dtype).</summary>
+    JsonObject LastRun => new();
+
+    private sealed class Forward(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+}
+
+public interface IClassifier
+{
+    int Channels { get; }
+    int Height { get; }
+    int Width { get; }
+    IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Number of outputs of Logits.</summary>
+    int Classes { get; }
+
+    /// <summary>The dataset the model was trained on ("" when unknown), for default evaluation data.</summary>
+    string TrainingData { get; }
+
+    /// <summary>Class logits (B×Classes) of images in [0,1]; the model is in eval mode.</summary>
+    Tensor Logits(Tensor images01);
+}
+
+public interface IEncoder
+{
+    int Channels { get; }
+    int Height { get; }
+    int Width { get; }
+    string TrainingData { get; }
+
+    /// <summary>The backbone's name, e.g. "resnet10s".</summary>
+    string Architecture { get; }
+
+    /// <summary>Layers Features can read; the first is the default unless DefaultLayer says otherwise.</summary>
+    IReadOnlyList<string> Layers { get; }
+    string DefaultLayer { get; }
+
+    /// <summary>Frozen features (B×d) of images in [0,1] at a layer; the model is in eval mode.</summary>
+    Tensor Features(Tensor images01, string layer);
+
+    /// <summary>Where the features come from (method, seed, step, …) for probe records.</summary>
+    IReadOnlyDictionary<string, string> Provenance { get; }
+}

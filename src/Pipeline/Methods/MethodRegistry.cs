@@ -1,0 +1,96 @@
+// The registry: every method descriptor and every pipeline stage kind of this build, listed once by
+// the CLI's composition root (docs/architecture.md "The method registry"). It opens any Gen checkpoint
+// through the method that wrote it and hands out capabilities; the CLI's verbs and the pipeline runner
+// are built from it, so no command knows a method by name.
+//
+// MethodRegistry.Current is the one process-wide registration (set once at start-up by the
+// composition root, or by a test's initializer): library code that meets a checkpoint path in its
+// inputs (metrics reading a generator) opens it through it.
+using System.Text.Json.Nodes;
+using Gen.Pipeline.Checkpoints;
+using Gen.Pipeline.Stages;
+
+namespace Gen.Pipeline.Methods;
+
+public sealed class MethodRegistry
+{
+    private readonly List<IMethod> _methods = [];
+    private readonly List<IStageKind> _stages = [];
+
+    public IReadOnlyList<IMethod> Methods => _methods;
+    public IReadOnlyList<IStageKind> Stages => _stages;
+
+    public static MethodRegistry? Current { get; private set; }
+
+    /// <summary>Makes this registry the process-wide one (composition root).</summary>
+    public MethodRegistry Use()
+    {
+        Current = this;
+        return this;
+    }
+
+    public MethodRegistry Add(IMethod method)
+    {
+        if (_methods.Any(m => m.Name == method.Name))
+            throw new InvalidOperationException($"method '{method.Name}' is registered twice");
+        _methods.Add(method);
+        _stages.Add(new TrainStage(method));
+        return this;
+    }
+
+    public MethodRegistry Add(IStageKind stage)
+    {
+        if (_stages.Any(s => s.Kind == stage.Kind))
+            throw new InvalidOperationException($"stage kind '{stage.Kind}' is registered twice");
+        _stages.Add(stage);
+        return this;
+    }
+
+    public IMethod Method(string name) =>
+        _methods.FirstOrDefault(m => m.Name == name)
+        ?? throw new GenInputException($"unknown method '{name}'; known: {string.Join(", ", _methods.Select(m => m.Name))}");
+
+    public IStageKind? Stage(string kind) => _stages.FirstOrDefault(s => s.Kind == kind);
+
+    public IMethod? ForCheckpointKind(string kind) => _methods.FirstOrDefault(m => m.CheckpointKinds.Contains(kind));
+
+    /// <summary>Opens a checkpoint (file or run folder) through the method that wrote it.</summary>
+    public IModel Open(string path, JsonObject? sampleSettings = null)
+    {
+        string file = Checkpoint.ResolvePath(path);
+        if (!File.Exists(file)) throw new GenInputException($"checkpoint '{file}' does not exist; check the path");
+        var (_, info) = Checkpoint.Open(file);
+        IMethod method = ForCheckpointKind(info.Kind)
+            ?? throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which this build of gen does not know; kinds: {string.Join(", ", _methods.SelectMany(m => m.CheckpointKinds))}");
+        if (sampleSettings is { Count: > 0 } && method.SampleSettingsType is null)
+            throw new GenInputException($"sampling options ({string.Join(", ", sampleSettings.Select(kv => "--" + kv.Key.Replace('_', '-')))}) do not apply to a '{info.Kind}' checkpoint");
+        if (sampleSettings is { Count: > 0 } && method.SampleSettingsType is { } st)
+            ParamSchema.Of(st).CheckKeys(sampleSettings, $"a '{info.Kind}' checkpoint");
+        return method.Load(file, info, sampleSettings ?? new JsonObject());
+    }
+
+    /// <summary>Opens a checkpoint and returns the capability <typeparamref name="T"/>, or a one-line error naming the kinds that have it.</summary>
+    public T Open<T>(string path, string need, JsonObject? sampleSettings = null) where T : class
+    {
+        IModel model = Open(path, sampleSettings);
+        if (model is T t) return t;
+        string kind = model.Kind;
+        model.Dispose();
+        throw new GenInputException($"checkpoint '{Checkpoint.ResolvePath(path)}' holds a '{kind}' model, which cannot {need}; pass a checkpoint of a kind that can");
+    }
+
+    /// <summary>The union of every method's sampler options (one spec per name).</summary>
+    public IReadOnlyList<ParamSpec> SampleSpecs()
+    {
+        var specs = new Dictionary<string, ParamSpec>(StringComparer.Ordinal);
+        foreach (var m in _methods)
+            if (m.SampleSettingsType is { } t)
+                foreach (var s in ParamSchema.Of(t).Specs)
+                {
+                    if (specs.TryGetValue(s.Name, out var other) && other.Type != s.Type)
+                        throw new InvalidOperationException($"sampler option --{s.Name} has two types ({other.Type}, {s.Type})");
+                    specs.TryAdd(s.Name, s);
+                }
+        return specs.Values.ToList();
+    }
+}

@@ -1,0 +1,15 @@
+// The Representation project's registration: one line in the CLI's composition root adds every method
+// it has (the pretraining methods and the supervised ceiling) and its probe stage.
+using Gen.Pipeline.Methods;
+using Gen.Representation.Probes;
+
+namespace Gen.Representation;
+
+public static class RepresentationMethods
+{
+    public static MethodRegistry AddRepresentation(this MethodRegistry registry)
+    {
+        foreach (var kind in Enum.GetValues<PretrainMethodKind>()) registry.Add(new PretrainTraining(kind));
+        return registry.Add(new ProbeStage(registry));
+    }
+}
