@@ -1,6 +1,6 @@
 // MSBuild inline task (RoslynCodeTaskFactory, compiled against netstandard): marks the
 // GLIBCXX_3.4.32 requirement of libLibTorchSharp.so weak. See Directory.Build.targets and
-// ENVIRONMENT.md for why this is safe. ELF layout: System V gABI, "Symbol Versioning" (LSB 5.0).
+// docs/platform.md §2 for why this is safe. ELF layout: System V gABI, "Symbol Versioning" (LSB 5.0).
 using System;
 using System.IO;
 using System.Text;

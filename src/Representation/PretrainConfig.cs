@@ -1,6 +1,6 @@
 // Configuration of a pretraining run's model: method, encoder, heads, loss constants, the view
 // augmentation and input normalisation. Serialised as the checkpoint's gen.config, so a checkpoint
-// alone rebuilds the encoder for probing. Defaults cite design/methods/representation.md (§ numbers)
+// alone rebuilds the encoder for probing. Defaults cite docs/methods/representation.md (§ numbers and D-n labels)
 // and its sources ([solo], [lightly], [Rot], [HalC]).
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
@@ -11,7 +11,7 @@ namespace Gen.Representation;
 
 public enum PretrainMethodKind { Rotnet, Simclr, Mocov2, Simsiam, Supervised }
 
-/// <summary>One view's augmentation (spec §2 tables; grey set §6).</summary>
+/// <summary>One view's augmentation (docs/methods/representation.md §2.2; grey set D-9).</summary>
 public sealed record ViewConfig
 {
     public double CropScaleMin { get; init; } = 0.08;   // RandomResizedCrop scale (lo, 1)
@@ -29,7 +29,7 @@ public sealed record ViewConfig
     /// <summary>[solo symmetric_weak.yaml]: MoCo v2+ and SimSiam, jitter .4/.4/.4/.1.</summary>
     public static ViewConfig Weak => new();
 
-    /// <summary>Spec §6 grey recipe (D-9): RRC .2–1, flip, brightness/contrast .4 with p .8; no saturation, hue or grey.</summary>
+    /// <summary>The grey recipe (docs/methods/representation.md D-9): RRC .2–1, flip, brightness/contrast .4 with p .8; no saturation, hue or grey.</summary>
     public static ViewConfig Grey => new() { CropScaleMin = 0.2, Saturation = 0, Hue = 0, GrayP = 0 };
 
     public void Validate()
@@ -50,9 +50,9 @@ public sealed record PretrainConfig
     public string Dataset { get; init; } = "";
     public string[] ClassNames { get; init; } = [];
     public ViewConfig Views { get; init; } = ViewConfig.Grey;
-    public int CropPadding { get; init; } = 2;          // RotNet/supervised random crop: 4 px at 32 (He et al. 2016), 2 px at 28 (spec §6)
+    public int CropPadding { get; init; } = 2;          // RotNet/supervised random crop: 4 px at 32 (He et al. 2016), 2 px at 28 (docs/methods/representation.md §2.2)
 
-    // Heads. CPU (§6): projector 128→512→128, SimSiam 128→512(BN)→256(BN), predictor 256→64→256.
+    // Heads (docs/methods/representation.md). CPU (§6): projector 128→512→128, SimSiam 128→512(BN)→256(BN), predictor 256→64→256.
     // ResNet-18 (§3.2–3.4, [solo]): 512→2048→256; SimSiam 512→2048→2048→2048, predictor 2048→512→2048.
     public int ProjectorHidden { get; init; } = 512;
     public int ProjectorOut { get; init; } = 128;

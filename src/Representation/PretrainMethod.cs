@@ -1,6 +1,6 @@
 // Shared base of the pretraining methods (solo-learn's BaseMethod role, minus the loop: the
 // foundation's Trainer runs every method). It owns the config, the PretrainNet, the random streams
-// and the optional Hallucinator. Streams (design §6 "Fair Hallucinator protocol"): the encoder and
+// and the optional Hallucinator. Streams (docs/methods/representation.md §6, "Fair Hallucinator protocol"): the encoder and
 // heads draw from their own init stream, G from another, λ from a third keyed by step, MoCo's queue from
 // a fourth; data order and augmentation come from the Trainer (seed, step). So a seed gives the same
 // init, order and views with and without --hallucinator.

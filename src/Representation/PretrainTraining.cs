@@ -1,7 +1,7 @@
 // Pretraining as registered methods (docs/methods/representation.md): one descriptor per method
 // (rotnet, simclr, mocov2, simsiam, supervised), all of the "pretrain" family with the same options.
 // A run writes the checkpoint (kind "representation": encoder, heads, G, queues; metadata: method,
-// seed, config with mean/std); the online kNN monitor (§5) runs as the evaluation hook every
+// seed, config with mean/std); the online kNN monitor (docs/methods/representation.md §5.3) runs as the evaluation hook every
 // --knn-every epochs and at the end; it reads labels only for the monitor and has no effect on training.
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -73,6 +73,7 @@ public sealed class PretrainTraining(PretrainMethodKind kind) : Method<PretrainP
         ? "Train the representation encoder with labels (the probes' ceiling)"
         : $"Pretrain an encoder without labels with {Name}, with an online kNN monitor";
     public override IReadOnlyList<string> CheckpointKinds => [PretrainMethod.KindName];
+    public override IReadOnlyList<Type> Capabilities => [typeof(IEncoder)];
 
     public override PretrainParams Defaults() => new() { Method = kind };
 

@@ -1,9 +1,9 @@
-// Training defaults per method and encoder. Small encoders follow the CPU recipe of design/methods/
-// representation.md §6 ([lightly] style, D-10): SGD momentum 0.9, wd 5e-4, cosine, no warm-up,
+// Training defaults per method and encoder. Small encoders follow the CPU recipe of
+// docs/methods/representation.md §6 ([lightly] style, D-10): SGD momentum 0.9, wd 5e-4, cosine, no warm-up,
 // lr = 0.06·B/128 (RotNet 0.1 with Nesterov at 128 images = 512 rotated inputs, [Rot] config), 15 epochs.
-// SimSiam departs from §6 for a measured reason: [solo]'s cifar setting (SGD 0.5·B/256, wd 1e-5, constant
+// SimSiam departs from D-10 for a measured reason (D-11): [solo]'s cifar setting (SGD 0.5·B/256, wd 1e-5, constant
 // predictor LR) instead of 0.06 / 5e-4 gave 83.06 vs 79.87 ± 0.28 linear at 5 epochs and 84.18 vs 82.73
-// at 15 (seed 0; notes/issue-6.md, bench/RESULTS.md). ResNet-18 follows §3 ([solo] cifar yamls):
+// at 15 (seed 0; bench/RESULTS.md "Representation"). ResNet-18 follows §3 ([solo] cifar yamls):
 // SimCLR LARS 0.4·B/256 (η 0.02, clip, biases and norms excluded, wd 1e-4), MoCo v2+ SGD 0.3·B/256 wd 1e-4,
 // SimSiam SGD 0.5·B/256 wd 1e-5, 10 warm-up epochs; 200 epochs ([lightly]'s benchmark length; solo trains 1000).
 using Gen.Pipeline.Training;
@@ -28,7 +28,7 @@ public static class Recipes
 
     /// <summary>
     /// The recipe for (method, encoder) at a batch size (warm-up: <see cref="WarmupEpochs"/>).
-    /// Threads: 1 on ≤ 2 cores (D-8: under load two intra-op threads were 2–20× slower), else libtorch's choice.
+    /// Threads: 1 on ≤ 2 cores (docs/methods/representation.md D-8: under load two intra-op threads were 2–20× slower), else libtorch's choice.
     /// </summary>
     public static TrainConfig Train(PretrainMethodKind method, EncoderArch arch, int batch)
     {

@@ -33,7 +33,7 @@ public sealed class FmnistTests
     {
         using var tmp = new TempDir();
         string data = SyntheticIdx.Write(tmp.File("data"));
-        var config = FmnistExtractorTraining.Recipe with { Steps = 60, Epochs = 0, Batch = 32, LogEvery = 10 };
+        var config = FmnistExtractorTraining.Recipe with { Steps = 60, Epochs = 0, Batch = 32 };
         TrainResult r = FmnistExtractorTraining.Train(data, config, tmp.File("run"), null, default);
         Assert.Equal(60, r.Step);
         Assert.True(r.FinalMetrics["test_acc"] > 0.25, $"accuracy {r.FinalMetrics["test_acc"]} after 60 steps (chance: 0.1)");

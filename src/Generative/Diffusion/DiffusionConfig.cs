@@ -1,6 +1,6 @@
 // Configuration of a diffusion model: the UNet (after NVlabs/edm training/networks.py SongUNet with
-// the small layout of ../shared/design/methods/diffusion.md §2), the EDM preconditioning/loss
-// constants (Karras et al. 2022, Table 1; edm/training/loss.py) and the LowDiff cascade (§3).
+// the small layout of docs/methods/diffusion.md §2.8), the EDM preconditioning/loss
+// constants (Karras et al. 2022, Table 1; edm/training/loss.py) and the LowDiff cascade (docs/methods/diffusion.md §3).
 // Stored as the checkpoint's gen.config, so a checkpoint alone rebuilds the model.
 using Gen.Pipeline;
 
@@ -8,17 +8,17 @@ namespace Gen.Generative.Diffusion;
 
 public sealed record UNetConfig
 {
-    public int ImgResolution { get; init; } = 32;        // padded Fashion-MNIST (28 → 32, spec §2)
+    public int ImgResolution { get; init; } = 32;        // padded Fashion-MNIST (28 → 32, docs/methods/diffusion.md §2.1)
     public int InChannels { get; init; } = 1;            // image channels (+ condition channels for LowDiff)
     public int OutChannels { get; init; } = 1;
     public int LabelDim { get; init; }                   // 0 = unconditional (SongUNet label_dim)
     public int AugmentDim { get; init; }                 // LowDiff stage vector length (SongUNet augment_dim)
-    public int ModelChannels { get; init; } = 16;        // C of spec §2 (EDM CIFAR-10: 128)
-    public int[] ChannelMult { get; init; } = [1, 2, 4]; // spec §2: 16@32², 32@16², 64@8²
+    public int ModelChannels { get; init; } = 16;        // C of docs/methods/diffusion.md §2.8 (EDM CIFAR-10: 128)
+    public int[] ChannelMult { get; init; } = [1, 2, 4]; // docs/methods/diffusion.md §2.8: 16@32², 32@16², 64@8²
     public int ChannelMultEmb { get; init; } = 4;        // SongUNet default: embedding = 4C
-    public int NumBlocks { get; init; } = 2;             // spec §2: 2 per level in the encoder, 3 in the decoder
+    public int NumBlocks { get; init; } = 2;             // docs/methods/diffusion.md §2.8: 2 per level in the encoder, 3 in the decoder
     public int[] AttnLevels { get; init; } = [2];        // levels (0 = full resolution) with attention: the lowest one
-    public double Dropout { get; init; }                 // spec §2 [DD]: 0 for our 1–3 epoch runs (EDM CIFAR: 0.13)
+    public double Dropout { get; init; }                 // docs/methods/diffusion.md §2.7: 0 for 1–3 epoch runs (EDM CIFAR: 0.13)
 
     public void Validate()
     {
@@ -26,9 +26,9 @@ public sealed record UNetConfig
             throw new GenInputException("UNet resolution and channel counts must be positive");
         // Every conv input width must be ≤ 16 or a multiple of 16: libtorch 2.10's oneDNN 3×3 convolution
         // forward returns wrong values on this AVX-512 CPU for 16 < C_in ≢ 0 (mod 16) at batch ≥ 2 (measured,
-        // notes/issue-5.md). With C a multiple of 16 every UNet width (C·mult and decoder concatenations) is.
+        // docs/platform.md §4). With C a multiple of 16 every UNet width (C·mult and decoder concatenations) is.
         if (ModelChannels < 16 || ModelChannels % 16 != 0)
-            throw new GenInputException($"--width must be a positive multiple of 16 (libtorch's 3×3 convolution is wrong on this CPU for other widths; see notes/issue-5.md), got {ModelChannels}");
+            throw new GenInputException($"--width must be a positive multiple of 16 (libtorch's 3×3 convolution is wrong on this CPU for other widths; see docs/platform.md §4), got {ModelChannels}");
         if (ChannelMult.Length == 0 || ChannelMult.Any(m => m <= 0))
             throw new GenInputException("--channel-mult takes positive integers, e.g. 1,2,4");
         if (NumBlocks <= 0) throw new GenInputException($"--blocks must be positive, got {NumBlocks}");
@@ -59,11 +59,11 @@ public sealed record DiffusionConfig
     public string[] ClassNames { get; init; } = [];
     public string Dataset { get; init; } = "";
 
-    // LowDiff cascade (spec §3); empty = the single-resolution EDM baseline.
+    // LowDiff cascade (docs/methods/diffusion.md §3); empty = the single-resolution EDM baseline.
     public int[] Cascade { get; init; } = [];
-    public double[] StageProbs { get; init; } = [];      // spec §3 [DD]: (0.3, 0.3, 0.4) for (8, 16, 32)
-    public double[] StageLossWeights { get; init; } = [];// spec §3: per-stage loss weights w_s, default 1
-    public double SigmaAugMax { get; init; } = 0.25;     // spec §3 [DD]: σ_aug ~ U(0, 0.25) with prob. 0.5 (CDM conditioning augmentation)
+    public double[] StageProbs { get; init; } = [];      // docs/methods/diffusion.md §3.3: (0.3, 0.3, 0.4) for (8, 16, 32)
+    public double[] StageLossWeights { get; init; } = [];// docs/methods/diffusion.md §3.2: per-stage loss weights w_s, default 1
+    public double SigmaAugMax { get; init; } = 0.25;     // docs/methods/diffusion.md §3.3: σ_aug ~ U(0, 0.25) with prob. 0.5 (CDM conditioning augmentation)
     public double SigmaAugProb { get; init; } = 0.5;     // probability that a refine-stage sample gets σ_aug > 0
 
     public bool IsCascade => Cascade.Length > 0;
@@ -114,6 +114,6 @@ public sealed record DiffusionConfig
         }
     }
 
-    /// <summary>The LowDiff stage vector length: one-hot stage (K+1) plus σ_aug/0.25 (spec §3).</summary>
+    /// <summary>The LowDiff stage vector length: one-hot stage (K+1) plus σ_aug/0.25 (docs/methods/diffusion.md §3.2).</summary>
     public static int StageVectorDim(int stages) => stages + 1;
 }

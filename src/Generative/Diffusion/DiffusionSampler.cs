@@ -1,4 +1,4 @@
-// Sampling from an EDM or LowDiff checkpoint (diffusion.md §1–§3). The EDM baseline runs the Heun
+// Sampling from an EDM or LowDiff checkpoint (docs/methods/diffusion.md §2.5, §3.4). The EDM baseline runs the Heun
 // sampler from σ_max at full resolution. LowDiff runs the base stage from σ_max at the lowest
 // resolution, then each refine stage starts from up(previous) + σ_start·z at σ_start and integrates
 // to σ_min with cond = up(previous) (continuing the diffusion at the higher resolution, after
@@ -14,14 +14,14 @@ namespace Gen.Generative.Diffusion;
 public sealed record SampleOptions
 {
     public int[]? StageSteps { get; init; }     // Heun steps per stage; null = DefaultSteps
-    public double SigmaStart { get; init; } = 2.0;   // spec §3 [DD]: refine stages start at σ = 2
-    public double SigmaAug { get; init; }       // σ_aug of the condition at inference (spec §3: default 0)
+    public double SigmaStart { get; init; } = 2.0;   // docs/methods/diffusion.md §3.4: refine stages start at σ = 2
+    public double SigmaAug { get; init; }       // σ_aug of the condition at inference (docs/methods/diffusion.md §3.4: default 0)
     public int? ClassIndex { get; init; }       // conditional models: fixed class; null = seed mod classes
     public double Guidance { get; init; } = 1;  // g = 1: no guidance (edm2 convention; CFG's w = g − 1)
     public ChurnOptions Churn { get; init; } = ChurnOptions.None;
-    public int Batch { get; init; } = 256;      // spec §3 throughput protocol: batch 256
+    public int Batch { get; init; } = 256;      // docs/methods/diffusion.md §3.5 throughput protocol: batch 256
 
-    /// <summary>Spec defaults: baseline N = 18 (35 NFE, edm/README.md); LowDiff (18, 8, 6).</summary>
+    /// <summary>Defaults (docs/methods/diffusion.md §2.5, §3.4): baseline N = 18 (35 NFE, edm/README.md); LowDiff (18, 8, 6).</summary>
     public static int[] DefaultSteps(DiffusionConfig c) => c.IsCascade
         ? Enumerable.Range(0, c.Stages).Select(s => s == 0 ? 18 : s == c.Stages - 1 ? 6 : 8).ToArray()
         : [18];
@@ -135,7 +135,7 @@ public static class DiffusionSampler
                 double[] t;
                 Tensor x;
                 CascadeInput? stage = null;
-                // Stage set-up makes implicit Scalars too (HELPERS.md pitfall 2): guard it like a sampler step.
+                // Stage set-up makes implicit Scalars too (docs/platform.md §6): guard it like a sampler step.
                 using (NativeCallGuard.Enter())
                 {
                     // edm/generate.py draws latents in float32 and moves them to float64.

@@ -42,6 +42,7 @@ public sealed class ClassifierTraining : Method<ClassifierParams, ClassifierConf
     public override string Name => ClassifierMethod.KindName;
     public override string Summary => "Train a small ResNet classifier (e.g. on Fashion-MNIST) and report its test accuracy";
     public override IReadOnlyList<string> CheckpointKinds => [ClassifierMethod.KindName];
+    public override IReadOnlyList<Type> Capabilities => [typeof(IClassifier)];
 
     // The default recipe, measured in bench/classifier (figures in bench/RESULTS.md): width 32 with a
     // stride-2 stem (stage widths 32/64/128 at 14/7/4 px), SGD + Nesterov, 200 warm-up steps then cosine

@@ -1,6 +1,6 @@
 namespace Gen.Cli;
 
-/// <summary>Process exit codes (the contract): 0 success, 1 internal failure, 2 bad input or usage.</summary>
+/// <summary>Process exit codes (the CLI's contract): 0 success, 1 internal failure, 2 bad input or usage.</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;

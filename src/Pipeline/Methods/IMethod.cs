@@ -70,6 +70,9 @@ public interface IMethod
     string Describe(TrainResult result) =>
         string.Join("; ", result.FinalMetrics.Select(kv => $"{kv.Key} {kv.Value:G4}"));
 
+    /// <summary>The capability interfaces its checkpoints implement (IImageSampler, IClassifier, IEncoder).</summary>
+    IReadOnlyList<Type> Capabilities { get; }
+
     /// <summary>Options of this method's sampler (a record with [Param] properties), or null.</summary>
     Type? SampleSettingsType => null;
 
@@ -85,6 +88,7 @@ public abstract class Method<TParams, TConfig> : IMethod where TParams : TrainPa
     public abstract IReadOnlyList<string> CheckpointKinds { get; }
     public Type ParamsType => typeof(TParams);
     public virtual Type? SampleSettingsType => null;
+    public abstract IReadOnlyList<Type> Capabilities { get; }
 
     public virtual TParams Defaults() => new();
     TrainParams IMethod.DefaultParams() => Defaults();

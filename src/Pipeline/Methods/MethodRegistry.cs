@@ -72,6 +72,13 @@ public sealed class MethodRegistry
     /// <summary>Opens a checkpoint and returns the capability <typeparamref name="T"/>, or a one-line error naming the kinds that have it.</summary>
     public T Open<T>(string path, string need, JsonObject? sampleSettings = null) where T : class
     {
+        string file = Checkpoint.ResolvePath(path);
+        if (File.Exists(file))
+        {
+            var (_, info) = Checkpoint.Open(file);
+            if (ForCheckpointKind(info.Kind) is { } m && !m.Capabilities.Contains(typeof(T)))
+                throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which cannot {need} (kinds that can: {string.Join(", ", _methods.Where(x => x.Capabilities.Contains(typeof(T))).SelectMany(x => x.CheckpointKinds).Distinct().Select(k => $"'{k}'"))}); pass such a checkpoint");
+        }
         IModel model = Open(path, sampleSettings);
         if (model is T t) return t;
         string kind = model.Kind;

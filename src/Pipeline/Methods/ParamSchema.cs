@@ -95,9 +95,10 @@ public sealed class ParamSchema
                 case ParamType.Integer: return JsonValue.Create(long.Parse(text, CultureInfo.InvariantCulture));
                 case ParamType.Number: return JsonValue.Create(double.Parse(text, CultureInfo.InvariantCulture));
                 case ParamType.Choice:
-                    string c = text.Trim().ToLowerInvariant().Replace('-', '_');
-                    if (!s.Choices.Contains(c)) throw new GenInputException(Bad("one of " + string.Join(", ", s.Choices)));
-                    return JsonValue.Create(c);
+                    // Case, '-' and '_' are ignored: "adamw", "AdamW" and "adam_w" name one choice.
+                    static string Plain(string x) => x.Trim().ToLowerInvariant().Replace("-", "").Replace("_", "");
+                    string? c = s.Choices.FirstOrDefault(x => Plain(x) == Plain(text));
+                    return c is null ? throw new GenInputException(Bad("one of " + string.Join(", ", s.Choices))) : JsonValue.Create(c);
                 case ParamType.Integers:
                     return new JsonArray(Split(text).Select(v => (JsonNode)JsonValue.Create(long.Parse(v, CultureInfo.InvariantCulture))).ToArray());
                 case ParamType.Numbers:

@@ -68,9 +68,8 @@ public sealed class EvalClassifierStage(MethodRegistry registry) : IStageKind
     public EvalClassifierResult Evaluate(string checkpoint, EvalClassifierParams p, IProgress<string>? log = null, CancellationToken cancel = default)
     {
         p.Validate();
-        using IModel model = registry.Open(checkpoint);
-        var classifier = model as IClassifier
-            ?? throw new GenInputException($"checkpoint '{checkpoint}' holds a '{model.Kind}' model, which cannot classify images; pass a classifier checkpoint");
+        var classifier = registry.Open<IClassifier>(checkpoint, "classify images");
+        using var model = (IModel)classifier;
         string spec = p.Data ?? DatasetCatalog.WithSplit(classifier.TrainingData.Length > 0 ? classifier.TrainingData : "fashion-mnist", Split.Test);
         ImageSet set = DatasetCatalog.Load(spec, Split.Test, log);
         ClassifierReport report = ClassifierEval.Evaluate(classifier, set, p.Batch, cancel);

@@ -29,7 +29,7 @@ public static class ImageGenerators
         string? kind = KindOf(file)
             ?? throw new GenInputException($"'{file}' is a safetensors file without Gen metadata; pass a generator checkpoint written by gen");
         if (Factories.TryGetValue(kind, out var open)) return open(file);
-        if (MethodRegistry.Current is { } registry) return registry.Open<IImageSampler>(file, "sample images");
-        throw new GenInputException($"checkpoint '{file}' holds a '{kind}' model and no generator kinds are registered in this build; pass a generator checkpoint");
+        if (MethodRegistry.Current is { } registry) return registry.Open<IImageSampler>(file, "sample images: it is not an image generator");
+        throw new GenInputException($"checkpoint '{file}' holds a '{kind}' model, which is not an image generator (none are registered in this build); pass a generator checkpoint");
     }
 }

@@ -163,7 +163,7 @@ public sealed partial class PipelineRunner(MethodRegistry registry)
         try
         {
             var r = Data.DatasetRef.Parse(target);
-            if (r.ShortName is null && !File.Exists(target) && !Directory.Exists(target))
+            if (r.ShortName is null && !File.Exists(r.Path) && !Directory.Exists(r.Path))
                 throw new GenInputException($"'{target}' is not a dataset name, a file or a folder");
             return ContentHash.OfData(target, Data.Split.Train);
         }

@@ -1,4 +1,4 @@
-// The seam between the one training loop and a method (STYLE.md "One training loop"): a method
+// The seam between the one training loop and a method (docs/architecture.md): a method
 // supplies its model and a step that computes losses; the Trainer owns everything else.
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-// The one training loop (STYLE.md; structure after NVlabs/edm training_loop.py and nanoGPT train.py).
+// The one training loop (docs/architecture.md; structure after NVlabs/edm training_loop.py and nanoGPT train.py).
 // It owns: data order and per-step randomness from (seed, step), the LR schedule, the optimizer,
 // backward, gradient clipping, EMA (one half-life, or one per model part), NaN/Inf stop, metrics.jsonl,
 // plots, progress events, evaluation hooks, periodic and final checkpoints, warm start from another

@@ -1,4 +1,4 @@
-// Linear probe of frozen features, the "fast" protocol of design/methods/representation.md §5 (D-6):
+// Linear probe of frozen features, the "fast" protocol of docs/methods/representation.md §5.1 (D-6):
 // features of the un-augmented train and test images are computed once, z-scored with train
 // statistics, and a multinomial logistic regression is fitted with SGD (momentum 0.9, lr 0.1, batch
 // 256, cosine, 30 epochs on CPU, wd 0). The fit reuses the foundation's Optimizer, LrSchedule and

@@ -1,6 +1,6 @@
 // The probe stage: frozen features of a pretrained encoder (or of a random-init encoder of the same
 // architecture, or raw pixels: the floors) → linear-probe and weighted-kNN test accuracy
-// (design/methods/representation.md §5), written as probe.json. The encoder is rebuilt from the
+// (docs/methods/representation.md §5), written as probe.json. The encoder is rebuilt from the
 // checkpoint's config and its "encoder." tensors alone; heads are ignored.
 using System.Diagnostics;
 using Gen.Pipeline;

@@ -3,6 +3,7 @@
 using Gen.Generative.Diffusion;
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
+using Gen.Pipeline.Methods;
 using Gen.Pipeline.Stages;
 using Gen.Pipeline.Training;
 using static TorchSharp.torch;
@@ -21,22 +22,20 @@ public sealed class DiffusionMethodTests
         Schedule = LrScheduleKind.Constant,
         WarmupSteps = 10,
         EmaHalfLifeImages = 500,
-        CheckpointEvery = 0,
-        LogEvery = 20,
-        Threads = 1,
     };
 
-    internal static TrainDiffusionParams TinyParams(long steps, int[]? cascade = null, bool conditional = false) => new()
+    internal static readonly RunOptions TinyRun = new() { CheckpointEvery = 0, LogEvery = 20, Threads = 1 };
+
+    internal static DiffusionParams TinyParams(int[]? cascade = null, bool conditional = false) => new()
     {
         Data = "squares",
-        Train = TinyTrain(steps),
         Width = 16,
         ChannelMult = [1, 1],
         Blocks = 1,
         Cascade = cascade ?? [],
         Conditional = conditional,
         SampleEvery = 0,
-        GridCount = 4,
+        GridN = 4,
     };
 
     private static Batch MakeBatch(ImageSet data, int n)
@@ -98,13 +97,13 @@ public sealed class DiffusionMethodTests
     {
         using var dir = new TempDir();
         var data = TinyData.Squares(256, 6);
-        var p = TinyParams(200, cascade ? [4, 8] : null) with { GridCount = 4 };
-        TrainResult result = new TrainDiffusionStage().Run(p, new StageContext { OutputDir = dir.Path }, data);
+        var stage = new TrainStage(new DiffusionTraining());
+        TrainResult result = stage.Train(new TrainRequest(TinyParams(cascade ? [4, 8] : null), TinyTrain(200), TinyRun), dir.Path, resume: false, data: data);
         Assert.Equal(200, result.Step);
         var rows = MetricsLog.Read(dir.File(Trainer.MetricsFile));
         double first = rows.First()["loss"], last = rows.Skip(rows.Count - 3).Average(r => r["loss"]);
         Assert.True(last < 0.8 * first, $"loss {first} → {last}");
-        Assert.True(File.Exists(Path.Combine(dir.Path, TrainDiffusionStage.SamplesDir, "step-00000200.png")));
+        Assert.True(File.Exists(Path.Combine(dir.Path, DiffusionTraining.SamplesDir, "step-00000200.png")));
 
         using var model = DiffusionModel.Load(dir.Path);
         Assert.Equal(cascade ? DiffusionConfig.LowDiffKind : DiffusionConfig.EdmKind, model.Config.Kind);

@@ -86,8 +86,9 @@ public sealed class DiffusionSamplerTests
         using (x)
         {
             SampleWriter.WriteGrid(dir.File("g.png"), x);
-            SampleWriter.WriteFolder(dir.File("imgs"), x, seeds);
-            SampleWriter.WriteNpz(dir.File("s.npz"), x, seeds);
+            byte[] u8 = DiffusionSampler.ToBytes(x);
+            Gen.Pipeline.Imaging.SampleFiles.WriteFolder(dir.File("imgs"), u8, seeds, 1, 6, 6);
+            Gen.Pipeline.Imaging.SampleFiles.WriteNpz(dir.File("s.npz"), u8, seeds, 1, 6, 6);
         }
         Assert.True(File.Exists(dir.File("g.png")));
         Assert.True(File.Exists(Path.Combine(dir.File("imgs"), "000008.png")));

@@ -7,7 +7,7 @@ public sealed class LrScheduleTests
     [Fact]
     public void WarmupThenCosine_HandValues()
     {
-        var c = new TrainConfig { Lr = 1.0, WarmupSteps = 10, Schedule = LrScheduleKind.Cosine, MinLrFactor = 0 };
+        var c = new TrainConfig { Lr = 1.0, WarmupSteps = 10, Schedule = LrScheduleKind.Cosine };
         Assert.Equal(0.1, LrSchedule.At(c, 0, 110), 12);        // (0+1)/10
         Assert.Equal(1.0, LrSchedule.At(c, 9, 110), 12);
         Assert.Equal(1.0, LrSchedule.At(c, 10, 110), 12);       // cosine starts at its peak
@@ -16,10 +16,11 @@ public sealed class LrScheduleTests
     }
 
     [Fact]
-    public void MinFactorAndConstant()
+    public void CosineEndsAtZero_ConstantStays()
     {
-        var c = new TrainConfig { Lr = 2.0, MinLrFactor = 0.1 };
-        Assert.Equal(0.2, LrSchedule.At(c, 100, 100), 12);
+        var c = new TrainConfig { Lr = 2.0 };
+        Assert.Equal(0.0, LrSchedule.At(c, 100, 100), 12);
+        Assert.Equal(1.0, LrSchedule.At(c, 50, 100), 12);
         Assert.Equal(2.0, LrSchedule.At(c with { Schedule = LrScheduleKind.Constant }, 77, 100), 12);
     }
 }

@@ -20,17 +20,20 @@ public sealed class TrainerTests
     private static TrainConfig Config(long steps) => new()
     {
         Steps = steps, Batch = 32, Lr = 0.05, Optimizer = OptimizerKind.Sgd, Momentum = 0.9, WeightDecay = 5e-4,
-        WarmupSteps = 5, CheckpointEvery = 10, LogEvery = 5, Seed = 3, Threads = 2, EmaHalfLifeImages = 2000,
+        WarmupSteps = 5, Seed = 3, EmaHalfLifeImages = 2000,
     };
+
+    private static readonly RunOptions Run = new() { CheckpointEvery = 10, LogEvery = 5, Threads = 2 };
 
     private static TrainResult Train(ImageSet train, ImageSet test, TrainConfig c, string dir, bool resume = false,
                                      CancellationToken cancel = default, IProgress<TrainProgress>? progress = null,
-                                     Func<ClassifierMethod, ITrainMethod>? wrap = null)
+                                     Func<ClassifierMethod, ITrainMethod>? wrap = null, RunOptions? run = null)
     {
         var config = ClassifierConfig.For(train, Tiny);
         using var method = new ClassifierMethod(config, new Generator((ulong)c.Seed));
-        Evaluator eval = m => new Dictionary<string, double> { ["test_acc"] = ClassifierEval.Evaluate((ResNet)m, config, test).Accuracy };
-        var trainer = new Trainer(wrap?.Invoke(method) ?? method, train, c, dir, progress, eval);
+        var model = new ClassifierModel(method.Network, config, "", 0, owns: false);
+        var eval = new TrainHook("test_acc", c.EvalEvery, (_, _) => new Dictionary<string, double> { ["test_acc"] = ClassifierEval.Evaluate(model, test).Accuracy });
+        var trainer = new Trainer(wrap?.Invoke(method) ?? method, train, c, run ?? Run, dir, progress, [eval]);
         return trainer.Run(resume, cancel);
     }
 
@@ -75,7 +78,7 @@ public sealed class TrainerTests
         var straight = Train(train, test, Config(30), tmp.File("straight"));
 
         using var cts = new CancellationTokenSource();
-        var progress = new SyncProgress(p => { if (p.Step == 17) cts.Cancel(); });
+        var progress = new SyncProgress<TrainProgress>(p => { if (p.Step == 17) cts.Cancel(); });
         var first = Train(train, test, Config(30), tmp.File("resumed"), cancel: cts.Token, progress: progress);
         Assert.True(first.Interrupted);
         Assert.Equal(17, first.Step);
@@ -133,15 +136,10 @@ public sealed class TrainerTests
         // A cheap in-suite guard; the 2,000-step measurement lives in bench/classifier.
         using var tmp = new TempDir();
         var (train, test) = Data(tmp);
-        Train(train, test, Config(200) with { LogEvery = 20, CheckpointEvery = 0 }, tmp.File("mem"));
+        Train(train, test, Config(200), tmp.File("mem"), run: Run with { LogEvery = 20, CheckpointEvery = 0 });
         var rss = MetricsLog.Read(Path.Combine(tmp.File("mem"), Trainer.MetricsFile)).Where(r => r.ContainsKey("rss_mb")).Select(r => r["rss_mb"]).ToList();
         double warm = rss[2], last = rss[^1];
         Assert.True(last < warm * 1.10 + 20, $"RSS grew from {warm:F0} MB to {last:F0} MB");
-    }
-
-    private sealed class SyncProgress(Action<TrainProgress> f) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => f(value);
     }
 
     /// <summary>Wraps a method and returns a NaN loss from a given step on.</summary>

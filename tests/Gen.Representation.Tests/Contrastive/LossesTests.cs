@@ -49,7 +49,7 @@ public sealed class LossesTests
     [Fact]
     public void NtXent_OrthogonalPairs_HandValue()
     {
-        // z1 = z2 = [e1, e2], τ = 1: every anchor gives log(1 + 2/e) = 0.551445 (design §7 check 1).
+        // z1 = z2 = [e1, e2], τ = 1: every anchor gives log(1 + 2/e) = 0.551445 (docs/methods/representation.md §7 check 1).
         Tensor z = tensor(new float[] { 1, 0, 0, 1, 1, 0, 0, 1 }, [4, 2]);
         double loss = Losses.NtXent(z, z, 1.0).item<float>();
         Assert.Equal(Math.Log(1 + 2 / Math.E), loss, 1e-5);
@@ -104,7 +104,7 @@ public sealed class LossesTests
     [Fact]
     public void NegativeCosine_StopGradient_NoGradientToTarget()
     {
-        // design §7 check 3: p = [1,0], z = [0,1] (a leaf that requires grad): L = 0, ∂L/∂p = [0, −1], z.grad stays empty.
+        // docs/methods/representation.md §7 check 3: p = [1,0], z = [0,1] (a leaf that requires grad): L = 0, ∂L/∂p = [0, −1], z.grad stays empty.
         Tensor p = tensor(new float[] { 1, 0 }, [1, 2]).requires_grad_(true);
         Tensor z = tensor(new float[] { 0, 1 }, [1, 2]).requires_grad_(true);
         Tensor loss = Losses.NegativeCosine(p, z);

@@ -9,7 +9,7 @@ namespace Gen.Representation.Tests.Contrastive;
 
 public sealed class MocoTests
 {
-    // design §7 check 2: K = 8, B = 4, D = 2.
+    // docs/methods/representation.md §7 check 2: K = 8, B = 4, D = 2.
     private static PretrainConfig Config(int queue = 8) => new()
     {
         Method = PretrainMethodKind.Mocov2,

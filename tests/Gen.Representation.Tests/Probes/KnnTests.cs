@@ -6,7 +6,7 @@ namespace Gen.Representation.Tests.Probes;
 
 public sealed class KnnTests
 {
-    // design §7 check 5: bank (1,0)/0, (.8,.6)/1, (.6,.8)/1, (−1,0)/0; query (1,0), k = 3.
+    // docs/methods/representation.md §7 check 5: bank (1,0)/0, (.8,.6)/1, (.6,.8)/1, (−1,0)/0; query (1,0), k = 3.
     private static readonly Tensor Bank = tensor(new float[] { 1, 0, 0.8f, 0.6f, 0.6f, 0.8f, -1, 0 }, [4, 2]);
     private static readonly Tensor BankLabels = tensor(new long[] { 0, 1, 1, 0 });
     private static readonly Tensor Query = tensor(new float[] { 1, 0 }, [1, 2]);

@@ -9,7 +9,7 @@ public sealed class LinearProbeTests
     [Fact]
     public void Fit_SeparableToyFeatures_Reaches100Percent()
     {
-        // Three classes around well-separated centres in 5-d (design §7 check 9).
+        // Three classes around well-separated centres in 5-d (docs/methods/representation.md §7 check 9).
         var g = new Generator(11);
         Tensor Make(int n, out Tensor y)
         {

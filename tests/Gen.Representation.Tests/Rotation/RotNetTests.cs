@@ -8,7 +8,7 @@ public sealed class RotNetTests
     [Fact]
     public void Rotate_HandValues_LabelsAndRot4Identity()
     {
-        // design §7 check 4: [[1,2],[3,4]] → k=1 [[2,4],[1,3]], k=2 [[4,3],[2,1]], k=3 [[3,1],[4,2]] (counter-clockwise).
+        // docs/methods/representation.md §7 check 4: [[1,2],[3,4]] → k=1 [[2,4],[1,3]], k=2 [[4,3],[2,1]], k=3 [[3,1],[4,2]] (counter-clockwise).
         Tensor x = tensor(new float[] { 1, 2, 3, 4 }, [1, 1, 2, 2]);
         var (images, labels) = RotNetMethod.Rotate(x);
         Assert.Equal(new long[] { 4, 1, 2, 2 }, images.shape);

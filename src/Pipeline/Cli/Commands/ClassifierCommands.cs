@@ -79,9 +79,8 @@ public static class ClassifierCommands
         {
             CliContext c = cli();
             Denormals.Configure(r.GetValue(threads));
-            using IModel model = registry.Open(r.GetValue(checkpoint)!);
-            var classifier = model as IClassifier
-                ?? throw new GenInputException($"checkpoint '{r.GetValue(checkpoint)}' holds a '{model.Kind}' model, which cannot classify images; pass a classifier checkpoint");
+            var classifier = registry.Open<IClassifier>(r.GetValue(checkpoint)!, "classify images");
+            using var model = (IModel)classifier;
             ImageSet data = DatasetCatalog.Load(r.GetValue(input)!, Split.Test, new SyncProgress<string>(m => c.Err.WriteLine(m)));
             if (r.GetValue(n) is { } take)
             {

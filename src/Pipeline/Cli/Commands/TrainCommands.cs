@@ -77,7 +77,12 @@ public static class TrainCommands
             TrainResult result = ProgressView.Run(c, stage.Method.Name, progress =>
                 stage.Train(req, dir, r.GetValue(resume), progress, new SyncProgress<string>(m => c.Err.WriteLine(m)), c.Cancel));
             StageOutcome outcome = stage.Outcome(result);
-            if (r.GetValue(json)) c.WriteJson(new JsonObject { ["run"] = dir, ["result"] = outcome.Result });
+            if (r.GetValue(json))
+            {
+                var o = new JsonObject { ["run"] = dir };
+                foreach (var (k, v) in outcome.Result!.AsObject()) o[k] = v?.DeepClone();
+                c.WriteJson(o);
+            }
             else if (result.Interrupted)
                 c.Console.MarkupLine($"[yellow]interrupted[/] at step {result.Step}; checkpoint saved to {Markup.Escape(result.LastCheckpoint)}; continue with --resume");
             else c.Console.MarkupLine(Markup.Escape(outcome.Summary));
