@@ -53,7 +53,7 @@ public sealed record PretrainParams : TrainParams
     [Param("Train images in the monitor's bank (0 = all)")]
     public int KnnBank { get; init; } = 10000;
 
-    public void Validate()
+    public override void Validate()
     {
         if (KnnEvery < 0) throw new GenInputException($"--knn-every must be zero (end only) or positive, got {KnnEvery}");
         if (KnnK < 1) throw new GenInputException($"--knn-k must be positive, got {KnnK}");
@@ -84,7 +84,6 @@ public sealed class PretrainTraining(PretrainMethodKind kind) : Method<PretrainP
 
     public override PretrainConfig BuildConfig(PretrainParams p, ImageSet train)
     {
-        p.Validate();
         PretrainConfig config = PretrainConfig.For(kind, p.Encoder, train, p.Hallucinator, p.HalLambdaMax) with { Dataset = p.Data };
         config = config with { Encoder = config.Encoder with { ZeroInitResidual = p.ZeroInitResidual } };
         if (p.Temperature is { } t) config = config with { Temperature = t };
@@ -94,7 +93,6 @@ public sealed class PretrainTraining(PretrainMethodKind kind) : Method<PretrainP
 
     public override TrainPlan Plan(PretrainParams p, PretrainConfig config, TrainConfig train, ImageSet data, TrainContext ctx)
     {
-        p.Validate();
         config.Validate();
         config.ValidateBatch(train.Batch);
         ImageSet test = DatasetCatalog.Load(DatasetCatalog.WithSplit(p.Data, Split.Test), Split.Test, ctx.Log);

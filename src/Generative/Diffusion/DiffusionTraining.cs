@@ -47,7 +47,7 @@ public sealed record DiffusionParams : TrainParams
     [Param("Images in each training sample grid")]
     public int GridN { get; init; } = 64;
 
-    public void Validate()
+    public override void Validate()
     {
         if (Width <= 0) throw new GenInputException($"--width must be positive, got {Width}");
         if (Blocks <= 0) throw new GenInputException($"--blocks must be positive, got {Blocks}");
@@ -158,7 +158,6 @@ public sealed class DiffusionTraining : Method<DiffusionParams, DiffusionConfig>
 
     public override DiffusionConfig BuildConfig(DiffusionParams p, ImageSet train)
     {
-        p.Validate();
         if (train.Height != train.Width)
             throw new GenInputException($"'{train.Name}' has {train.Width}x{train.Height} images; diffusion training needs square images");
         int res = PaddedSize(train.Height);
@@ -195,7 +194,6 @@ public sealed class DiffusionTraining : Method<DiffusionParams, DiffusionConfig>
 
     public override TrainPlan Plan(DiffusionParams p, DiffusionConfig config, TrainConfig train, ImageSet data, TrainContext ctx)
     {
-        p.Validate();
         using var init = new Generator((ulong)train.Seed);
         var method = new DiffusionMethod(config, data, init);
         int n = p.GridN;

@@ -29,7 +29,7 @@ public sealed record ClassifierParams : TrainParams
     [Param("Label smoothing of the cross-entropy")]
     public double LabelSmoothing { get; init; }
 
-    public void Validate()
+    public override void Validate()
     {
         if (Width <= 0) throw new GenInputException($"--width must be positive, got {Width}");
         if (Blocks.Length != 3 || Blocks.Any(b => b <= 0))
@@ -63,7 +63,6 @@ public sealed class ClassifierTraining : Method<ClassifierParams, ClassifierConf
 
     public override ClassifierConfig BuildConfig(ClassifierParams p, ImageSet data)
     {
-        p.Validate();
         if (data.ClassCount < 2)
             throw new GenInputException($"'{p.Data}' has {data.ClassCount} class(es); a classifier needs labelled images of at least two classes");
         var resnet = new ResNetConfig { Widths = [p.Width, 2 * p.Width, 4 * p.Width], Blocks = p.Blocks, StemStride = p.StemStride };

@@ -12,19 +12,7 @@ public static class ProgressView
 {
     public static T Run<T>(CliContext cli, string title, Func<IProgress<TrainProgress>, T> work)
     {
-        if (!cli.Interactive)
-        {
-            var clock = Stopwatch.StartNew();
-            double lastPrint = -10;
-            return work(new SyncProgress<TrainProgress>(p =>
-            {
-                if (p.Message is not null) { cli.Err.WriteLine($"{title}: {p.Message}"); return; }
-                bool end = p.Step == p.TotalSteps;
-                if (!end && clock.Elapsed.TotalSeconds - lastPrint < 5) return;
-                lastPrint = clock.Elapsed.TotalSeconds;
-                cli.Err.WriteLine($"{title}: {Describe(p)}");
-            }));
-        }
+        if (!cli.Interactive) return work(Lines(cli, title));
         T result = default!;
         cli.ErrConsole.Progress()
             .AutoClear(false)
@@ -44,6 +32,21 @@ public static class ProgressView
                 task.StopTask();
             });
         return result;
+    }
+
+    /// <summary>Plain progress lines on stderr: every message, the last step, and a step line at most every <paramref name="seconds"/>.</summary>
+    public static IProgress<TrainProgress> Lines(CliContext cli, string title, double seconds = 5)
+    {
+        var clock = Stopwatch.StartNew();
+        double lastPrint = double.NegativeInfinity;
+        return new SyncProgress<TrainProgress>(p =>
+        {
+            if (p.Message is not null) { cli.Err.WriteLine($"{title}: {p.Message}"); return; }
+            bool end = p.Step == p.TotalSteps;
+            if (!end && clock.Elapsed.TotalSeconds - lastPrint < seconds) return;
+            lastPrint = clock.Elapsed.TotalSeconds;
+            cli.Err.WriteLine($"{title}: {Describe(p)}");
+        });
     }
 
     private static string Describe(TrainProgress p) => string.Create(CultureInfo.InvariantCulture,

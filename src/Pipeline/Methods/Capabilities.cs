@@ -51,7 +51,7 @@ public interface IImageSampler : IDisposable
             int j = i + 1;
             while (j < seeds.Count && seeds[j] == seeds[j - 1] + 1) j++;
             int done = i;
-            byte[] part = SampleUint8(j - i, seeds[i], progress is null ? null : new Forward(n => progress.Report(done + n)));
+            byte[] part = SampleUint8(j - i, seeds[i], progress is null ? null : new SyncProgress<int>(n => progress.Report(done + n)));
             part.CopyTo(all, (long)i * per);
             i = j;
         }
@@ -60,11 +60,6 @@ public interface IImageSampler : IDisposable
 
     /// <summary>Facts about the last Sample call for the report (steps, network evaluations, dtype).</summary>
     JsonObject LastRun => new();
-
-    private sealed class Forward(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
-    }
 }
 
 public interface IClassifier

@@ -16,6 +16,10 @@ public abstract record TrainParams
 {
     [Param("Training data: fashion-mnist, mnist, cifar10, cifar100, a folder, or NAME:train", Alias = "-d")]
     public string Data { get; init; } = "fashion-mnist";
+
+    /// <summary>Every rule about the options (one-line GenInputException naming the option); the train
+    /// stage calls it once the options are bound, for new and resumed runs alike.</summary>
+    public virtual void Validate() { }
 }
 
 /// <summary>What a training run needs besides options and data.</summary>

@@ -57,33 +57,41 @@ public sealed class MethodRegistry
     /// <summary>Opens a checkpoint (file or run folder) through the method that wrote it.</summary>
     public IModel Open(string path, JsonObject? sampleSettings = null)
     {
-        string file = Checkpoint.ResolvePath(path);
-        if (!File.Exists(file)) throw new GenInputException($"checkpoint '{file}' does not exist; check the path");
-        var (_, info) = Checkpoint.Open(file);
-        IMethod method = ForCheckpointKind(info.Kind)
-            ?? throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which this build of gen does not know; kinds: {string.Join(", ", _methods.SelectMany(m => m.CheckpointKinds))}");
-        if (sampleSettings is { Count: > 0 } && method.SampleSettingsType is null)
-            throw new GenInputException($"sampling options ({string.Join(", ", sampleSettings.Select(kv => "--" + kv.Key.Replace('_', '-')))}) do not apply to a '{info.Kind}' checkpoint");
-        if (sampleSettings is { Count: > 0 } && method.SampleSettingsType is { } st)
-            ParamSchema.Of(st).CheckKeys(sampleSettings, $"a '{info.Kind}' checkpoint");
-        return method.Load(file, info, sampleSettings ?? new JsonObject());
+        var (file, info, method) = Resolve(path);
+        return Load(file, info, method, sampleSettings);
     }
 
     /// <summary>Opens a checkpoint and returns the capability <typeparamref name="T"/>, or a one-line error naming the kinds that have it.</summary>
     public T Open<T>(string path, string need, JsonObject? sampleSettings = null) where T : class
     {
-        string file = Checkpoint.ResolvePath(path);
-        if (File.Exists(file))
-        {
-            var (_, info) = Checkpoint.Open(file);
-            if (ForCheckpointKind(info.Kind) is { } m && !m.Capabilities.Contains(typeof(T)))
-                throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which cannot {need} (kinds that can: {string.Join(", ", _methods.Where(x => x.Capabilities.Contains(typeof(T))).SelectMany(x => x.CheckpointKinds).Distinct().Select(k => $"'{k}'"))}); pass such a checkpoint");
-        }
-        IModel model = Open(path, sampleSettings);
+        var (file, info, method) = Resolve(path);
+        // Checked before loading: a checkpoint of the wrong kind is refused for what it is, not for its config.
+        if (!method.Capabilities.Contains(typeof(T)))
+            throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which cannot {need} (kinds that can: {string.Join(", ", _methods.Where(x => x.Capabilities.Contains(typeof(T))).SelectMany(x => x.CheckpointKinds).Distinct().Select(k => $"'{k}'"))}); pass such a checkpoint");
+        IModel model = Load(file, info, method, sampleSettings);
         if (model is T t) return t;
-        string kind = model.Kind;
         model.Dispose();
-        throw new GenInputException($"checkpoint '{Checkpoint.ResolvePath(path)}' holds a '{kind}' model, which cannot {need}; pass a checkpoint of a kind that can");
+        throw new InvalidOperationException($"method '{method.Name}' declares {typeof(T).Name} but its model does not implement it");
+    }
+
+    /// <summary>The checkpoint file, its metadata and the method that wrote it (the file is read once).</summary>
+    private (string File, CheckpointInfo Info, IMethod Method) Resolve(string path)
+    {
+        string file = Checkpoint.ResolvePath(path);
+        if (!File.Exists(file)) throw new GenInputException($"checkpoint '{file}' does not exist; check the path");
+        var (_, info) = Checkpoint.Open(file);
+        IMethod method = ForCheckpointKind(info.Kind)
+            ?? throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which this build of gen does not know; kinds: {string.Join(", ", _methods.SelectMany(m => m.CheckpointKinds))}");
+        return (file, info, method);
+    }
+
+    private static IModel Load(string file, CheckpointInfo info, IMethod method, JsonObject? sampleSettings)
+    {
+        if (sampleSettings is { Count: > 0 } && method.SampleSettingsType is null)
+            throw new GenInputException($"sampling options ({string.Join(", ", sampleSettings.Select(kv => "--" + kv.Key.Replace('_', '-')))}) do not apply to a '{info.Kind}' checkpoint");
+        if (sampleSettings is { Count: > 0 } && method.SampleSettingsType is { } st)
+            ParamSchema.Of(st).CheckKeys(sampleSettings, $"a '{info.Kind}' checkpoint");
+        return method.Load(file, info, sampleSettings ?? new JsonObject());
     }
 
     /// <summary>The union of every method's sampler options (one spec per name).</summary>

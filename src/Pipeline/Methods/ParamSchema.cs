@@ -142,9 +142,12 @@ public sealed class ParamSchema
     }
 
     /// <summary>The defaults with the given values (keyed by option name) laid over them.</summary>
-    public T Bind<T>(T defaults, JsonObject given, string where)
+    public T Bind<T>(T defaults, JsonObject given, string where) where T : notnull => (T)BindAny(defaults, given, where);
+
+    /// <summary>Bind for a record known by this schema's Type only (a method's options record).</summary>
+    public object BindAny(object defaults, JsonObject given, string where)
     {
-        JsonObject merged = JsonSerializer.SerializeToNode(defaults, Json.Options)!.AsObject();
+        JsonObject merged = JsonSerializer.SerializeToNode(defaults, Type, Json.Options)!.AsObject();
         foreach (var (k, v) in given)
         {
             ParamSpec s = Find(k) ?? throw new GenInputException($"{where}: unknown parameter '{k}'");
@@ -152,7 +155,7 @@ public sealed class ParamSchema
         }
         try
         {
-            return merged.Deserialize<T>(Json.Options) ?? throw new GenInputException($"{where}: empty parameters");
+            return merged.Deserialize(Type, Json.Options) ?? throw new GenInputException($"{where}: empty parameters");
         }
         catch (JsonException e)
         {

@@ -123,8 +123,8 @@ public sealed partial class PipelineRunner(MethodRegistry registry)
         {
             IStageKind kind = registry.Stage(d.Kind)!;
             var inputs = new Dictionary<string, string>(d.Inputs, StringComparer.Ordinal);
-            if (kind is TrainStage && !inputs.ContainsKey(TrainStage.DataInput))
-                inputs[TrainStage.DataInput] = d.Params["data"]?.GetValue<string>() ?? new ClassifierDefaults().Data;
+            if (kind is TrainStage train && !inputs.ContainsKey(TrainStage.DataInput))
+                inputs[TrainStage.DataInput] = d.Params["data"]?.GetValue<string>() ?? train.Method.DefaultParams().Data;
             var paths = new Dictionary<string, string>(StringComparer.Ordinal);
             var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (name, target) in inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -162,10 +162,7 @@ public sealed partial class PipelineRunner(MethodRegistry registry)
     {
         try
         {
-            var r = Data.DatasetRef.Parse(target);
-            if (r.ShortName is null && !File.Exists(r.Path) && !Directory.Exists(r.Path))
-                throw new GenInputException($"'{target}' is not a dataset name, a file or a folder");
-            return ContentHash.OfData(target, Data.Split.Train);
+            return ContentHash.OfData(target, Data.Split.Train);   // a missing path or dataset is a one-line error here
         }
         catch (GenInputException e)
         {
@@ -186,11 +183,7 @@ public sealed partial class PipelineRunner(MethodRegistry registry)
             var clock = Stopwatch.StartNew();
             StageReport report;
             if (s.Action == StageAction.Cached)
-            {
-                var m = StageManifest.Read(s.Folder);
                 report = new StageReport(s.Def.Name, s.Def.Kind, s.Key, s.Action, StageStatus.Complete, "cached", 0);
-                _ = m;
-            }
             else
             {
                 if (cancel.IsCancellationRequested) return new PipelineResult(reports, true);
@@ -209,8 +202,9 @@ public sealed partial class PipelineRunner(MethodRegistry registry)
         bool isTrain = s.Kind is TrainStage;
         bool resume = s.Action == StageAction.Resume && isTrain && File.Exists(Path.Combine(s.Folder, Trainer.StateFile));
         if (s.Action == StageAction.Run && Directory.Exists(s.Folder)) Directory.Delete(s.Folder, recursive: true);
-        if (s.Action == StageAction.Resume && !resume && isTrain)
-            foreach (string f in new[] { Trainer.LastFile, Trainer.MetricsFile }) File.Delete(Path.Combine(s.Folder, f));
+        // Killed between writing last.safetensors and the resume state: no state to resume, so the run
+        // starts over, and the Trainer refuses a fresh start over a last.safetensors.
+        if (s.Action == StageAction.Resume && !resume && isTrain) File.Delete(Trainer.LastPath(s.Folder));
         Directory.CreateDirectory(s.Folder);
         var run = new StageRun
         {
@@ -243,8 +237,7 @@ public sealed partial class PipelineRunner(MethodRegistry registry)
         }
         catch (OperationCanceledException)
         {
-            var m = StageManifest.Read(s.Folder);
-            (m ?? throw new InvalidOperationException("no manifest")).With(StageStatus.Interrupted).Write(s.Folder);
+            StageManifest.Read(s.Folder)?.With(StageStatus.Interrupted).Write(s.Folder);
             return new StageReport(s.Def.Name, s.Def.Kind, s.Key, s.Action, StageStatus.Interrupted, "interrupted", 0);
         }
         catch (GenInputException e) when (!e.Message.StartsWith("stage '", StringComparison.Ordinal))
@@ -269,5 +262,4 @@ public sealed partial class PipelineRunner(MethodRegistry registry)
         File.AppendAllText(Path.Combine(outDir, RunLog), line.ToJsonString() + "\n");
     }
 
-    private sealed record ClassifierDefaults : TrainParams;
 }

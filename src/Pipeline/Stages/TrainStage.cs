@@ -44,7 +44,8 @@ public sealed class TrainStage(IMethod method) : IStageKind
         var runSchema = ParamSchema.Of<RunOptions>();
         var known = methodSchema.Specs.Concat(trainSchema.Specs).Concat(runSchema.Specs).Select(s => s.FileKey);
         methodSchema.CheckKeys(given, where, known);
-        TrainParams p = (TrainParams)Bind(methodSchema, method.DefaultParams(), methodSchema.Pick(given), where);
+        TrainParams p = (TrainParams)methodSchema.BindAny(method.DefaultParams(), methodSchema.Pick(given), where);
+        p.Validate();
         JsonObject trainGiven = trainSchema.Pick(given);
         int? batch = trainGiven.ContainsKey("batch") ? trainSchema.Bind(new TrainConfig(), new JsonObject { ["batch"] = trainGiven["batch"]!.DeepClone() }, where).Batch : null;
         TrainConfig recipe = method.Recipe(p, batch);
@@ -58,17 +59,6 @@ public sealed class TrainStage(IMethod method) : IStageKind
         RunOptions run = runSchema.Bind(method.RunDefaults(p), runSchema.Pick(given), where);
         run.Validate();
         return new TrainRequest(p, train, run);
-    }
-
-    private static object Bind(ParamSchema schema, object defaults, JsonObject given, string where)
-    {
-        var m = typeof(ParamSchema).GetMethod(nameof(ParamSchema.Bind))!.MakeGenericMethod(schema.Type);
-        try { return m.Invoke(schema, [defaults, given, where])!; }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
-        }
     }
 
     /// <summary>What enters the key: the method options (less the data reference, an input) and the training options.</summary>
@@ -117,6 +107,7 @@ public sealed class TrainStage(IMethod method) : IStageKind
                              IProgress<string>? log = null, CancellationToken cancel = default, ImageSet? data = null,
                              IReadOnlyDictionary<string, string>? inputHashes = null)
     {
+        r.Params.Validate();
         Denormals.Configure(r.Run.Threads);   // before the first tensor op: libtorch's worker threads inherit flush-to-zero
         ImageSet train = data ?? DatasetCatalog.Load(r.Params.Data, Split.Train, log);
         var inputs = new List<StageInput>();

@@ -52,7 +52,7 @@ public static class RunCommand
                 else if (e.Done.Action != StageAction.Cached) c.Err.WriteLine($"[{e.Index}/{e.Count}] {e.Stage.Def.Name}: {e.Done.Summary}");
             });
             PipelineResult result = runner.Run(plan, dir,
-                s => s.Kind is TrainStage ? new SyncProgress<Gen.Pipeline.Training.TrainProgress>(p => StageProgress(c, s.Def.Name, p)) : null,
+                s => s.Kind is TrainStage ? ProgressView.Lines(c, "  " + s.Def.Name, c.Interactive ? 2 : 5) : null,
                 events, new SyncProgress<string>(m => c.Err.WriteLine(m)), c.Cancel);
             if (r.GetValue(json)) c.WriteJson(new { out_dir = dir, interrupted = result.Interrupted, stages = result.Stages });
             else
@@ -69,18 +69,5 @@ public static class RunCommand
             return result.Interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static double _lastPrint = double.NegativeInfinity;
-    private static readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
-
-    /// <summary>The stage's own progress: a line every few seconds (and at the end).</summary>
-    private static void StageProgress(CliContext c, string stage, Gen.Pipeline.Training.TrainProgress p)
-    {
-        if (p.Message is not null) { c.Err.WriteLine($"  {stage}: {p.Message}"); return; }
-        double now = Clock.Elapsed.TotalSeconds;
-        if (p.Step != p.TotalSteps && now - _lastPrint < (c.Interactive ? 2 : 5)) return;
-        _lastPrint = now;
-        c.Err.WriteLine(System.FormattableString.Invariant($"  {stage}: step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} {p.ImagesPerSecond:F0} img/s eta {p.Eta:m\\:ss}"));
     }
 }
