@@ -114,4 +114,20 @@ public sealed class PipelineRunnerTests
         Assert.Single(r.Err.Trim().Split('\n'));
         Assert.False(Directory.Exists(tmp.File("out")));
     }
+
+    /// <summary>Every pipeline shipped in assets/pipelines is valid: known kinds and parameters, inputs that exist, no cycle.</summary>
+    [Fact]
+    public void ShippedPipelines_AreValid()
+    {
+        string dir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Gen.Pipeline.Stages.SampleStage.Bundled()))!, "..", "pipelines");
+        string[] files = Directory.GetFiles(dir, "*.json");
+        Assert.Contains(files, f => f.EndsWith("fmnist-quick.json", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.EndsWith("fmnist-paper.json", StringComparison.Ordinal));
+        var runner = new PipelineRunner(GenCli.Registry());
+        foreach (string f in files)
+        {
+            var stages = runner.Load(f);
+            Assert.True(stages.Count > 0, f);
+        }
+    }
 }

@@ -25,8 +25,11 @@ switch (args.FirstOrDefault())
     case "classifier-step":
         Bench.ClassifierStep(opts);
         break;
+    case "hash":
+        Bench.HashFolder(opts);
+        break;
     default:
-        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step [options]");
+        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step|hash [options]");
         return 2;
 }
 return 0;
@@ -130,6 +133,50 @@ namespace Gen.Bench
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"median: matmul {Median(peaks):F1} GFLOP/s, train {Median(imgs):F0} img/s, {Median(achieved):F1} GFLOP/s, ratio {Median(achieved) / Median(peaks):F2}"));
+        }
+
+        /// <summary>
+        /// The pipeline's content hash of a folder of N 28×28 PNGs (the size of a sample stage's output),
+        /// against listing the same folder with names, sizes and modification times only (what a
+        /// time-based key would cost), interleaved over rounds. The files are in the page cache.
+        /// </summary>
+        public static void HashFolder(Args o)
+        {
+            int n = o.Int("n", 10_000), rounds = o.Int("rounds", 5);
+            string dir = Path.Combine(Path.GetTempPath(), $"gen-bench-hash-{Environment.ProcessId}");
+            Directory.CreateDirectory(dir);
+            try
+            {
+                var rng = new Random(0);
+                var px = new byte[28 * 28];
+                var write = Stopwatch.StartNew();
+                for (int i = 0; i < n; i++)
+                {
+                    rng.NextBytes(px);
+                    Gen.Pipeline.Imaging.ImageCodec.WritePng(Path.Combine(dir, $"{i:D6}.png"), px, 1, 28, 28);
+                }
+                long bytes = Directory.EnumerateFiles(dir).Sum(f => new FileInfo(f).Length);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{n} PNGs, {bytes / 1048576.0:F1} MiB, written in {write.Elapsed.TotalSeconds:F2} s; {Environment.ProcessorCount} cores"));
+                var hash = new List<double>();
+                var stat = new List<double>();
+                for (int r = 0; r < rounds; r++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    string h = Gen.Pipeline.Stages.ContentHash.OfPath(dir);
+                    double th = sw.Elapsed.TotalSeconds;
+                    sw.Restart();
+                    long ticks = Directory.EnumerateFiles(dir).Select(f => new FileInfo(f)).Sum(fi => fi.Length ^ fi.LastWriteTimeUtc.Ticks);
+                    double ts = sw.Elapsed.TotalSeconds;
+                    hash.Add(th);
+                    stat.Add(ts);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"round {r}: content hash {th * 1000:F0} ms ({n / th:F0} files/s, {bytes / 1048576.0 / th:F0} MiB/s) | name+size+mtime listing {ts * 1000:F0} ms | {h[..16]} {ticks & 0xff}"));
+                }
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"median of {rounds}: content hash {Median(hash) * 1000:F0} ms, listing {Median(stat) * 1000:F0} ms, ratio {Median(hash) / Median(stat):F1}"));
+            }
+            finally { Directory.Delete(dir, recursive: true); }
         }
 
         private static double Median(List<double> v)

@@ -20,6 +20,12 @@ public sealed record UNetConfig
     public int[] AttnLevels { get; init; } = [2];        // levels (0 = full resolution) with attention: the lowest one
     public double Dropout { get; init; }                 // docs/methods/diffusion.md §2.7: 0 for 1–3 epoch runs (EDM CIFAR: 0.13)
 
+    public static void CheckWidth(int width)
+    {
+        if (width < 16 || width % 16 != 0)
+            throw new GenInputException($"--width must be a positive multiple of 16 (libtorch's 3×3 convolution is wrong on this CPU for other widths; see docs/platform.md §4), got {width}");
+    }
+
     public void Validate()
     {
         if (ImgResolution <= 0 || InChannels <= 0 || OutChannels <= 0)
@@ -27,8 +33,7 @@ public sealed record UNetConfig
         // Every conv input width must be ≤ 16 or a multiple of 16: libtorch 2.10's oneDNN 3×3 convolution
         // forward returns wrong values on this AVX-512 CPU for 16 < C_in ≢ 0 (mod 16) at batch ≥ 2 (measured,
         // docs/platform.md §4). With C a multiple of 16 every UNet width (C·mult and decoder concatenations) is.
-        if (ModelChannels < 16 || ModelChannels % 16 != 0)
-            throw new GenInputException($"--width must be a positive multiple of 16 (libtorch's 3×3 convolution is wrong on this CPU for other widths; see docs/platform.md §4), got {ModelChannels}");
+        CheckWidth(ModelChannels);
         if (ChannelMult.Length == 0 || ChannelMult.Any(m => m <= 0))
             throw new GenInputException("--channel-mult takes positive integers, e.g. 1,2,4");
         if (NumBlocks <= 0) throw new GenInputException($"--blocks must be positive, got {NumBlocks}");

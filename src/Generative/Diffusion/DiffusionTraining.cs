@@ -49,7 +49,7 @@ public sealed record DiffusionParams : TrainParams
 
     public override void Validate()
     {
-        if (Width <= 0) throw new GenInputException($"--width must be positive, got {Width}");
+        UNetConfig.CheckWidth(Width);
         if (Blocks <= 0) throw new GenInputException($"--blocks must be positive, got {Blocks}");
         if (ChannelMult.Length == 0 || ChannelMult.Any(m => m <= 0)) throw new GenInputException("--channel-mult takes positive integers, e.g. 1,2,4");
         if (GridN <= 0) throw new GenInputException($"--grid-n must be positive, got {GridN}");

@@ -72,19 +72,10 @@ public static class FmnistExtractorTraining
         return trainer.Run(resume: false, cancel);
     }
 
-    public static double Accuracy(FmnistNet net, ImageSet data, int batchSize = 1000)
+    public static double Accuracy(FmnistNet net, ImageSet data)
     {
         net.eval();
-        int correct = 0;
-        using var _ = no_grad();
-        foreach (int[] idx in Batches.Sequential(data.Count, batchSize))
-        {
-            using var guard = NativeCallGuard.Enter();
-            using var scope = NewDisposeScope();
-            Tensor pred = net.call(net.Normalize(Batches.Float(data, idx))).argmax(1);
-            correct += (int)pred.eq(Batches.Labels(data, idx)).sum().item<long>();
-        }
-        return (double)correct / data.Count;
+        return Gen.Pipeline.Classifier.ClassifierEval.Evaluate(net, data, 1000).Accuracy;
     }
 
     /// <summary>Freezes a trained run into the bundled asset files; returns the JSON record written beside them.</summary>

@@ -20,7 +20,7 @@ public sealed record FmnistNetConfig
     public int FeatureDim => Widths[^1];
 }
 
-public sealed class FmnistNet : Module<Tensor, Tensor>
+public sealed class FmnistNet : Module<Tensor, Tensor>, Gen.Pipeline.Methods.IClassifier
 {
     private readonly Conv2d conv1, conv2, conv3;
     private readonly BatchNorm2d bn1, bn2, bn3;
@@ -56,6 +56,16 @@ public sealed class FmnistNet : Module<Tensor, Tensor>
     }
 
     public Tensor Head(Tensor features) => fc.call(features);
+
+    // IClassifier: the extractor is a Fashion-MNIST classifier, so its accuracy comes from the one
+    // evaluation loop (ClassifierEval) like every other classifier's.
+    public int Channels => 1;
+    public int Height => Config.ImageSize;
+    public int Width => Config.ImageSize;
+    public IReadOnlyList<string> ClassNames => Gen.Pipeline.Data.DatasetCatalog.FashionMnistClasses;
+    public int Classes => Config.Classes;
+    public string TrainingData => "fashion-mnist";
+    public Tensor Logits(Tensor images01) => forward(Normalize(images01));
 
     /// <summary>[0,1] images → the network's normalised input.</summary>
     public Tensor Normalize(Tensor images01) => images01.sub(Config.Mean).div(Config.Std);

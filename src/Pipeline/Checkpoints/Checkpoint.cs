@@ -44,14 +44,23 @@ public static class Checkpoint
                             IReadOnlyDictionary<string, string>? extra = null) =>
         Save(path, module.state_dict(), kind, configJson, step, extra);
 
-    public static CheckpointInfo Info(SafeTensorsFile file)
+    public static CheckpointInfo Info(SafeTensorsFile file) => Info(file.Metadata, file.Path);
+
+    private static CheckpointInfo Info(IReadOnlyDictionary<string, string> metadata, string path)
     {
-        if (!file.Metadata.TryGetValue(KindKey, out string? kind))
-            throw new GenInputException($"'{file.Path}' is a safetensors file without Gen metadata (no '{KindKey}'); pass a checkpoint written by gen");
-        file.Metadata.TryGetValue(ConfigKey, out string? config);
-        file.Metadata.TryGetValue(VersionKey, out string? version);
-        long step = file.Metadata.TryGetValue(StepKey, out string? s) && long.TryParse(s, out long v) ? v : 0;
-        return new CheckpointInfo(kind, config ?? "{}", step, version ?? "?", file.Metadata);
+        if (!metadata.TryGetValue(KindKey, out string? kind))
+            throw new GenInputException($"'{path}' is a safetensors file without Gen metadata (no '{KindKey}'); pass a checkpoint written by gen");
+        metadata.TryGetValue(ConfigKey, out string? config);
+        metadata.TryGetValue(VersionKey, out string? version);
+        long step = metadata.TryGetValue(StepKey, out string? s) && long.TryParse(s, out long v) ? v : 0;
+        return new CheckpointInfo(kind, config ?? "{}", step, version ?? "?", metadata);
+    }
+
+    /// <summary>A checkpoint's kind, config and step from its header alone (the tensors are not read).</summary>
+    public static CheckpointInfo ReadInfo(string path)
+    {
+        string file = ResolvePath(path);
+        return Info(SafeTensors.ReadMetadata(file), file);
     }
 
     /// <summary>Reads a checkpoint and checks that it holds a model of one of the expected kinds.</summary>

@@ -98,6 +98,31 @@ public static class SafeTensors
 
     public static SafeTensorsFile Read(Stream stream, string path)
     {
+        var (metadata, entries, dataStart) = ReadHeader(stream, path);
+        var tensors = new Dictionary<string, StTensor>(StringComparer.Ordinal);
+        foreach (var e in entries.OrderBy(e => e.Begin))
+        {
+            var data = new byte[e.End - e.Begin];
+            stream.Position = dataStart + e.Begin;
+            stream.ReadExactly(data);
+            tensors[e.Name] = new StTensor(e.DType, e.Shape, data);
+        }
+        return new SafeTensorsFile(metadata, tensors, path);
+    }
+
+    /// <summary>The __metadata__ of a safetensors file, reading only its header (the header and the
+    /// file length are checked as in Read, so a truncated file is refused here too).</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        if (!File.Exists(path))
+            throw new GenInputException($"checkpoint '{path}' does not exist; check the path (a run folder holds last.safetensors)");
+        using var fs = File.OpenRead(path);
+        return ReadHeader(fs, path).Metadata;
+    }
+
+    private static (Dictionary<string, string> Metadata, List<(string Name, string DType, long[] Shape, long Begin, long End)> Entries, long DataStart)
+        ReadHeader(Stream stream, string path)
+    {
         long fileLength = stream.Length;
         Span<byte> len = stackalloc byte[8];
         if (fileLength < 8 || stream.ReadAtLeast(len, 8, throwOnEndOfStream: false) < 8)
@@ -143,17 +168,7 @@ public static class SafeTensors
             throw new GenInputException(expect > bufferLength
                 ? $"'{path}' is truncated: its header describes {expect} bytes of tensor data but the file holds {bufferLength}; the write was interrupted or the copy is incomplete"
                 : $"'{path}' has {bufferLength - expect} bytes after the tensor data its header describes; the file is corrupt");
-
-        var tensors = new Dictionary<string, StTensor>(StringComparer.Ordinal);
-        long dataStart = 8 + (long)n;
-        foreach (var e in entries.OrderBy(e => e.Begin))
-        {
-            var data = new byte[e.End - e.Begin];
-            stream.Position = dataStart + e.Begin;
-            stream.ReadExactly(data);
-            tensors[e.Name] = new StTensor(e.DType, e.Shape, data);
-        }
-        return new SafeTensorsFile(metadata, tensors, path);
+        return (metadata, entries, 8 + (long)n);
     }
 
     private static (string, string, long[], long, long) ParseEntry(JsonProperty p, string path)

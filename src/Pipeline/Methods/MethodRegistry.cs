@@ -74,12 +74,13 @@ public sealed class MethodRegistry
         throw new InvalidOperationException($"method '{method.Name}' declares {typeof(T).Name} but its model does not implement it");
     }
 
-    /// <summary>The checkpoint file, its metadata and the method that wrote it (the file is read once).</summary>
+    /// <summary>The checkpoint file, its metadata and the method that wrote it (from the header alone:
+    /// the method's Load is the one read of the tensors).</summary>
     private (string File, CheckpointInfo Info, IMethod Method) Resolve(string path)
     {
         string file = Checkpoint.ResolvePath(path);
         if (!File.Exists(file)) throw new GenInputException($"checkpoint '{file}' does not exist; check the path");
-        var (_, info) = Checkpoint.Open(file);
+        CheckpointInfo info = Checkpoint.ReadInfo(file);
         IMethod method = ForCheckpointKind(info.Kind)
             ?? throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which this build of gen does not know; kinds: {string.Join(", ", _methods.SelectMany(m => m.CheckpointKinds))}");
         return (file, info, method);

@@ -64,6 +64,68 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     }
 }
 
+/// <summary>
+/// The parts both ResNets of Gen share (the classifier's ResNet here and the representation encoders'
+/// ResNetEncoder): the 3×3 stem, the stages of BasicBlocks, their initialisation and the forward pass
+/// through the first N stages. Each owner registers the parts itself, so its state-dict names and its
+/// initialisation order (which fixes the random draws) stay its own.
+/// </summary>
+public static class ResNetParts
+{
+    /// <summary>The stem convolution and BatchNorm, and one Sequential of BasicBlocks per stage (the first block of every stage after the first strides 2).</summary>
+    public static (Module<Tensor, Tensor> Conv1, BatchNorm2d Bn1, Sequential[] Layers) Build(int inChannels, int[] widths, int[] blocks, int stemStride)
+    {
+        var conv1 = Conv.Conv2d(inChannels, widths[0], 3, stride: stemStride, padding: 1, bias: false);
+        var bn1 = BatchNorm2d(widths[0]);
+        var stages = new Sequential[widths.Length];
+        long inPlanes = widths[0];
+        for (int s = 0; s < widths.Length; s++)
+        {
+            var list = new List<(string, Module<Tensor, Tensor>)>();
+            for (int b = 0; b < blocks[s]; b++)
+            {
+                list.Add((b.ToString(System.Globalization.CultureInfo.InvariantCulture), new BasicBlock(inPlanes, widths[s], s > 0 && b == 0 ? 2 : 1)));
+                inPlanes = widths[s];
+            }
+            stages[s] = Sequential(list);
+        }
+        return (conv1, bn1, stages);
+    }
+
+    /// <summary>torchvision's ResNet init over <paramref name="root"/>'s modules in registration order:
+    /// Kaiming-normal fan-out convolutions, BatchNorm weight 1 and bias 0, and with zero_init_residual
+    /// the last BatchNorm of every BasicBlock at 0 (Goyal et al. 2017).</summary>
+    public static void Initialize(Module root, Generator g, bool zeroInitResidual)
+    {
+        using var _ = no_grad();
+        foreach (var (_, m) in root.named_modules())
+        {
+            switch (m)
+            {
+                case TorchSharp.Modules.Conv2d or NarrowConv2d:
+                    Init.KaimingNormalFanOut(Conv.Parameters((Module<Tensor, Tensor>)m).Weight, g);
+                    break;
+                case BatchNorm2d bn:
+                    bn.weight!.fill_(1);
+                    bn.bias!.zero_();
+                    break;
+            }
+        }
+        if (zeroInitResidual)
+            foreach (var (_, m) in root.named_modules())
+                if (m is BasicBlock b) b.LastNorm.weight!.zero_();
+    }
+
+    /// <summary>The stem and the first <paramref name="stages"/> stages (B × C × h × w).</summary>
+    public static Tensor Forward(Module<Tensor, Tensor> conv1, BatchNorm2d bn1, Sequential[] layers, Tensor x, int stages)
+    {
+        using var scope = NewDisposeScope();
+        Tensor y = functional.relu(bn1.call(conv1.call(x)));
+        for (int s = 0; s < stages; s++) y = layers[s].call(y);
+        return y.MoveToOuterDisposeScope();
+    }
+}
+
 public sealed class ResNet : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> conv1;
@@ -75,23 +137,8 @@ public sealed class ResNet : Module<Tensor, Tensor>
     {
         config.Validate();
         Config = config;
-        conv1 = Conv.Conv2d(config.InChannels, config.Widths[0], 3, stride: config.StemStride, padding: 1, bias: false);
-        bn1 = BatchNorm2d(config.Widths[0]);
-        var stages = new List<Sequential>();
-        long inPlanes = config.Widths[0];
-        for (int s = 0; s < config.Widths.Length; s++)
-        {
-            var blocks = new List<(string, Module<Tensor, Tensor>)>();
-            for (int b = 0; b < config.Blocks[s]; b++)
-            {
-                long stride = s > 0 && b == 0 ? 2 : 1;
-                blocks.Add((b.ToString(System.Globalization.CultureInfo.InvariantCulture), new BasicBlock(inPlanes, config.Widths[s], stride)));
-                inPlanes = config.Widths[s];
-            }
-            stages.Add(Sequential(blocks));
-        }
-        layers = stages.ToArray();
-        fc = Linear(inPlanes, config.Classes);
+        (conv1, bn1, layers) = ResNetParts.Build(config.InChannels, config.Widths, config.Blocks, config.StemStride);
+        fc = Linear(config.FeatureDim, config.Classes);
         for (int s = 0; s < layers.Length; s++) register_module($"layer{s + 1}", layers[s]);
         RegisterComponents();
         Initialize(init ?? new Generator(0));
@@ -101,39 +148,19 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
     private void Initialize(Generator g)
     {
-        foreach (var (_, m) in named_modules())
-        {
-            switch (m)
-            {
-                case TorchSharp.Modules.Conv2d or NarrowConv2d: Init.KaimingNormalFanOut(Conv.Parameters((Module<Tensor, Tensor>)m).Weight, g); break;
-                case BatchNorm2d bn:
-                    using (no_grad()) { bn.weight!.fill_(1); bn.bias!.zero_(); }
-                    break;
-            }
-        }
+        ResNetParts.Initialize(this, g, Config.ZeroInitResidual);   // draws the convolutions, then the head draws below
         Init.DefaultUniform(fc.weight!, fc.bias, g);
-        if (Config.ZeroInitResidual)
-            foreach (var (_, m) in named_modules())
-                if (m is BasicBlock b) using (no_grad()) b.LastNorm.weight!.zero_();
     }
 
     /// <summary>Pooled penultimate features (B × FeatureDim).</summary>
     public Tensor Features(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor y = functional.relu(bn1.call(conv1.call(x)));
-        foreach (var layer in layers) y = layer.call(y);
-        return functional.adaptive_avg_pool2d(y, 1).flatten(1).MoveToOuterDisposeScope();
+        return functional.adaptive_avg_pool2d(FeatureMap(x), 1).flatten(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>The last convolutional feature map (B × C × h × w), for Grad-CAM.</summary>
-    public Tensor FeatureMap(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        Tensor y = functional.relu(bn1.call(conv1.call(x)));
-        foreach (var layer in layers) y = layer.call(y);
-        return y.MoveToOuterDisposeScope();
-    }
+    public Tensor FeatureMap(Tensor x) => ResNetParts.Forward(conv1, bn1, layers, x, layers.Length);
 
     public Tensor Head(Tensor features) => fc.call(features);
 

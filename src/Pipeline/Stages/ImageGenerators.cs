@@ -18,8 +18,8 @@ public static class ImageGenerators
     /// <summary>The checkpoint kind of a safetensors file written by Gen (null when it has none).</summary>
     public static string? KindOf(string path)
     {
-        SafeTensorsFile file = SafeTensors.Read(Checkpoint.ResolvePath(path));
-        return file.Metadata.TryGetValue(Checkpoint.KindKey, out string? kind) ? kind : null;
+        var metadata = SafeTensors.ReadMetadata(Checkpoint.ResolvePath(path));   // the header only
+        return metadata.TryGetValue(Checkpoint.KindKey, out string? kind) ? kind : null;
     }
 
     /// <summary>Opens a generator checkpoint (file or run folder).</summary>

@@ -1,9 +1,9 @@
 // Linear probe of frozen features, the "fast" protocol of docs/methods/representation.md §5.1 (D-6):
 // features of the un-augmented train and test images are computed once, z-scored with train
 // statistics, and a multinomial logistic regression is fitted with SGD (momentum 0.9, lr 0.1, batch
-// 256, cosine, 30 epochs on CPU, wd 0). The fit reuses the foundation's Optimizer, LrSchedule and
-// BatchOrder (no separate optimizer code); it is a fit on a cached feature matrix, like scikit-learn's
-// LogisticRegression, so it runs its own small loop over feature batches rather than the image Trainer.
+// 256, cosine, 30 epochs on CPU, wd 0). The fit is a run of the one training loop (Trainer) over the
+// cached feature matrix (TensorBatchSource): the loop's data order, schedule, optimizer, metrics log and
+// checkpoint are the same as for every other method, and the fitted head is kept as a checkpoint.
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
 using Gen.Pipeline.Training;
@@ -34,8 +34,12 @@ public sealed record LinearProbeResult(double Top1, double Top5, double TrainTop
 
 public static class LinearProbe
 {
+    public const string Kind = "linear-probe";
+
+    /// <summary>Fits the probe; the Trainer's run (metrics, the head's checkpoint) goes to
+    /// <paramref name="runDir"/>, which is replaced, or to a temporary folder that is removed when null.</summary>
     public static LinearProbeResult Fit(Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, int classes,
-                                        LinearProbeOptions o, CancellationToken cancel = default)
+                                        LinearProbeOptions o, CancellationToken cancel = default, string? runDir = null)
     {
         o.Validate();
         long n = trainX.shape[0], d = trainX.shape[1];
@@ -49,33 +53,31 @@ public static class LinearProbe
         }
         Tensor xs = (trainX - mean) / std, xt = (testX - mean) / std;
 
-        using var linear = nn.Linear(d, classes);
-        using (no_grad()) { linear.weight!.zero_(); linear.bias!.zero_(); }   // convex problem: zero start is deterministic
         var cfg = new TrainConfig
         {
             Optimizer = OptimizerKind.Sgd, Lr = o.Lr, Momentum = o.Momentum, Nesterov = false, WeightDecay = o.WeightDecay,
-            Schedule = LrScheduleKind.Cosine, Batch = o.Batch, Epochs = o.Epochs, Seed = o.Seed,
+            Schedule = LrScheduleKind.Cosine, Batch = (int)Math.Min(o.Batch, n), Epochs = o.Epochs, Seed = o.Seed,
         };
-        int batch = (int)Math.Min(o.Batch, n);
-        var order = new BatchOrder(o.Seed, (int)n, batch);
-        long total = (long)o.Epochs * order.BatchesPerEpoch;
-        using var opt = new Optimizer(cfg, [new ParamGroupSpec("linear", linear.named_parameters().Select(p => (p.name, p.parameter)).ToList())]);
-        for (long step = 0; step < total; step++)
+        bool temporary = runDir is null;
+        string dir = runDir ?? Path.Combine(Path.GetTempPath(), $"gen-linear-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);   // a derived result: always refitted from the features
+        try
         {
-            cancel.ThrowIfCancellationRequested();
-            using var guard = NativeCallGuard.Enter();
-            using var scope = NewDisposeScope();
-            Tensor idx = tensor(order.Indices(step).Select(i => (long)i).ToArray(), ScalarType.Int64);
-            Tensor logits = linear.call(xs.index_select(0, idx));
-            Tensor loss = nn.functional.cross_entropy(logits, trainY.index_select(0, idx));
-            opt.ZeroGrad();
-            loss.backward();
-            opt.Step(LrSchedule.At(cfg, step, total));
+            using var method = new LinearProbeMethod(d, classes);
+            var trainer = new Trainer(method, new TensorBatchSource(xs, trainY, "frozen features"), cfg,
+                                      new RunOptions { CheckpointEvery = 0, LogEvery = 50 }, dir);
+            TrainResult run = trainer.Run(resume: false, cancel);
+            if (run.Interrupted) throw new OperationCanceledException(cancel);
+            using var noGrad = no_grad();
+            method.Model.eval();
+            var (top1, top5) = Knn.TopK(Logits(method.Head, xt), testY);
+            var (trainTop1, _) = Knn.TopK(Logits(method.Head, xs), trainY);
+            return new LinearProbeResult(top1, top5, trainTop1, "fast", o.Epochs, run.Step);
         }
-        using var noGrad = no_grad();
-        var (top1, top5) = Knn.TopK(Logits(linear, xt), testY);
-        var (trainTop1, _) = Knn.TopK(Logits(linear, xs), trainY);
-        return new LinearProbeResult(top1, top5, trainTop1, "fast", o.Epochs, total);
+        finally
+        {
+            if (temporary && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static Tensor Logits(Linear linear, Tensor x)
@@ -85,4 +87,30 @@ public static class LinearProbe
         for (long s = 0; s < x.shape[0]; s += 10000) parts.Add(linear.call(x.narrow(0, s, Math.Min(10000, x.shape[0] - s))));
         return cat(parts, 0).MoveToOuterDisposeScope();
     }
+}
+
+/// <summary>Multinomial logistic regression on feature rows: one linear layer, cross-entropy.</summary>
+internal sealed class LinearProbeMethod : ITrainMethod
+{
+    private readonly Linear _head;
+    private readonly long _dim;
+    private readonly int _classes;
+
+    public LinearProbeMethod(long dim, int classes)
+    {
+        _dim = dim;
+        _classes = classes;
+        _head = nn.Linear(dim, classes);
+        using (no_grad()) { _head.weight!.zero_(); _head.bias!.zero_(); }   // a convex problem: the zero start is deterministic
+    }
+
+    public Linear Head => _head;
+    public string Kind => LinearProbe.Kind;
+    public string ConfigJson => $"{{\"features\":{_dim},\"classes\":{_classes}}}";
+    public nn.Module Model => _head;
+
+    public StepOutput Step(Batch batch, StepContext ctx) =>
+        new(nn.functional.cross_entropy(_head.call(batch.Images), batch.Labels));
+
+    public void Dispose() => _head.Dispose();
 }

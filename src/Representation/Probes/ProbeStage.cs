@@ -71,6 +71,7 @@ public sealed record ProbeResult
 public sealed class ProbeStage(MethodRegistry registry) : IStageKind
 {
     public const string FileName = "probe.json";
+    public const string LinearRunDir = "linear-probe";   // the linear probe's training run (metrics, fitted head)
 
     public string Kind => "probe";
     public string Summary => "Linear and weighted-kNN probes of a frozen encoder (any checkpoint that gives features)";
@@ -163,13 +164,15 @@ public sealed class ProbeStage(MethodRegistry registry) : IStageKind
             using Tensor testY = Features.Labels(test);
             int classes = Math.Max(train.ClassCount, (int)Math.Max(trainY.max().item<long>(), testY.max().item<long>()) + 1);
 
+            string? outDir = p.Out ?? (ckptPath is not null ? Path.GetDirectoryName(Path.GetFullPath(ckptPath)) : null);
             ProbeLinear? linear = null;
             if (p.Linear)
             {
                 var (x, y) = Labelled(trainX, trainY);
                 using (x) using (y)
                 {
-                    var r = LinearProbe.Fit(x, y, testX, testY, classes, p.LinearOptions with { Seed = p.Seed }, cancel);
+                    var r = LinearProbe.Fit(x, y, testX, testY, classes, p.LinearOptions with { Seed = p.Seed }, cancel,
+                                             outDir is null ? null : Path.Combine(outDir, LinearRunDir));
                     linear = new ProbeLinear(r.Top1, r.Top5, r.TrainTop1, r.Protocol, r.Epochs);
                 }
             }
@@ -206,7 +209,6 @@ public sealed class ProbeStage(MethodRegistry registry) : IStageKind
                 FeatureSeconds = featSeconds,
                 ElapsedSeconds = clock.Elapsed.TotalSeconds,
             };
-            string? outDir = p.Out ?? (ckptPath is not null ? Path.GetDirectoryName(Path.GetFullPath(ckptPath)) : null);
             if (outDir is not null)
             {
                 Directory.CreateDirectory(outDir);

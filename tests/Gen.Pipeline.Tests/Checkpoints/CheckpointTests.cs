@@ -25,6 +25,21 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void ReadInfo_HeaderOnly_SameAsFullRead_RefusesTruncatedFile()
+    {
+        using var tmp = new TempDir();
+        using var a = new ResNet(Small, new Generator(1));
+        Checkpoint.Save(tmp.File("m.safetensors"), a, "classifier", "{\"x\":1}", 7, new Dictionary<string, string> { ["extra"] = "e" });
+        var (_, full) = Checkpoint.Open(tmp.File("m.safetensors"));
+        CheckpointInfo head = Checkpoint.ReadInfo(tmp.File("m.safetensors"));
+        Assert.Equal((full.Kind, full.ConfigJson, full.Step, full.Version), (head.Kind, head.ConfigJson, head.Step, head.Version));
+        Assert.Equal(full.Metadata.OrderBy(kv => kv.Key), head.Metadata.OrderBy(kv => kv.Key));
+        byte[] bytes = File.ReadAllBytes(tmp.File("m.safetensors"));
+        File.WriteAllBytes(tmp.File("cut.safetensors"), bytes[..^10]);
+        Assert.Contains("truncated", Assert.Throws<GenInputException>(() => Checkpoint.ReadInfo(tmp.File("cut.safetensors"))).Message);
+    }
+
+    [Fact]
     public void WrongKind_Refused()
     {
         using var tmp = new TempDir();
