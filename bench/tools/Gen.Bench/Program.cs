@@ -166,7 +166,7 @@ namespace Gen.Bench
                     string h = Gen.Pipeline.Stages.ContentHash.OfPath(dir);
                     double th = sw.Elapsed.TotalSeconds;
                     sw.Restart();
-                    long ticks = Directory.EnumerateFiles(dir).Select(f => new FileInfo(f)).Sum(fi => fi.Length ^ fi.LastWriteTimeUtc.Ticks);
+                    long ticks = Directory.EnumerateFiles(dir).Select(f => new FileInfo(f)).Aggregate(0L, (a, fi) => a ^ fi.Length ^ fi.LastWriteTimeUtc.Ticks);
                     double ts = sw.Elapsed.TotalSeconds;
                     hash.Add(th);
                     stat.Add(ts);
