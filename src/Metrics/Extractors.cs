@@ -42,7 +42,8 @@ public static class Extractors
     }
 
     /// <summary>Opens the extractor for one metric layer; <paramref name="defaultPreprocessing"/> is the metric's reference tool.</summary>
-    public static IFeatureExtractor Open(ExtractorOptions o, ExtractorKind kind, InceptionOutput? layer, Preprocessing defaultPreprocessing)
+    public static IFeatureExtractor Open(ExtractorOptions o, ExtractorKind kind, InceptionOutput? layer, Preprocessing defaultPreprocessing,
+                                         IReadOnlyList<InceptionOutput>? extras = null)
     {
         o.Validate();
         Denormals.Configure(o.Threads);
@@ -53,6 +54,6 @@ public static class Extractors
             return o.FmnistWeights is null ? FmnistExtractor.Bundled() : FmnistExtractor.FromFile(o.FmnistWeights, null);
         }
         InceptionOutput output = layer ?? InceptionExtractor.ForDims(o.Dims ?? 2048);
-        return InceptionExtractor.Open(o.Weights, o.WeightsSha256, output, o.Preprocess ?? defaultPreprocessing, o.DType);
+        return InceptionExtractor.Open(o.Weights, o.WeightsSha256, output, o.Preprocess ?? defaultPreprocessing, o.DType, extras);
     }
 }

@@ -17,7 +17,29 @@ public static class FeatureRunner
     public const int DefaultBatch = 50;   // pytorch-fid --batch-size
 
     public static void Run(IFeatureExtractor extractor, IImageSource source, int batchSize, Action<Tensor> onFeatures,
-                           IProgress<MetricProgress>? progress = null, string stage = "features", CancellationToken cancel = default)
+                           IProgress<MetricProgress>? progress = null, string stage = "features", CancellationToken cancel = default) =>
+        RunAll(extractor, source, batchSize, o => onFeatures(o[0]), extras: false, progress, stage, cancel);
+
+    /// <summary>Every row of the features and of the extractor's extra outputs (one N×k float32 tensor each; the caller disposes them).</summary>
+    public static Tensor[] CollectAll(IFeatureExtractor extractor, IImageSource source, int batchSize,
+                                      IProgress<MetricProgress>? progress = null, string stage = "features", CancellationToken cancel = default)
+    {
+        var parts = new List<float[]>[1 + extractor.Extras.Count];
+        for (int i = 0; i < parts.Length; i++) parts[i] = [];
+        var widths = new long[parts.Length];
+        RunAll(extractor, source, batchSize, outputs =>
+        {
+            for (int i = 0; i < outputs.Length; i++)
+            {
+                widths[i] = outputs[i].shape[1];
+                parts[i].Add(outputs[i].contiguous().data<float>().ToArray());
+            }
+        }, extras: true, progress, stage, cancel);
+        return parts.Select((p, i) => tensor(p.SelectMany(v => v).ToArray(), [source.Count, widths[i] == 0 ? extractor.Info.Dims : widths[i]])).ToArray();
+    }
+
+    private static void RunAll(IFeatureExtractor extractor, IImageSource source, int batchSize, Action<Tensor[]> onOutputs, bool extras,
+                               IProgress<MetricProgress>? progress, string stage, CancellationToken cancel)
     {
         if (batchSize <= 0) throw new GenInputException($"--batch must be positive, got {batchSize}");
         batchSize = Math.Min(batchSize, Math.Max(source.Count, 1));   // pytorch-fid: batch = min(batch, N)
@@ -34,10 +56,10 @@ public static class FeatureRunner
             using (var scope = NewDisposeScope())
             {
                 Tensor images = tensor(b.Pixels, [b.Count, b.Channels, b.Height, b.Width], ScalarType.Byte);
-                Tensor f = extractor.Features(images);
-                if (!f.isfinite().all().item<bool>())
+                Tensor[] outputs = extras ? extractor.FeaturesAndExtras(images) : [extractor.Features(images)];
+                if (outputs.Any(f => !f.isfinite().all().item<bool>()))
                     throw new GenInputException($"the extractor produced non-finite features for images {done}…{done + b.Count - 1} of {source.Name}; with --dtype bf16 try float32");
-                onFeatures(f);
+                onOutputs(outputs);
             }
             done += b.Count;
             if (trace > 0 && ++batches % trace == 0 && MallocTuning.Heap() is { } h)

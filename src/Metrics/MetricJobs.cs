@@ -29,9 +29,14 @@ public sealed record StatsResult(string Out, InputRecord Input, ExtractorRecord 
 public sealed record ScoreRecord(string Metric, double Mean, double Std, InputRecord A, InputRecord? B, ExtractorRecord Extractor,
                                  IReadOnlyDictionary<string, object> Parameters, IReadOnlyList<string> Warnings, double ElapsedS);
 
-public sealed class MetricJobs(ExtractorOptions options, IProgress<MetricProgress>? progress = null, IProgress<string>? log = null,
-                               CancellationToken cancel = default)
+public sealed partial class MetricJobs(ExtractorOptions options, IProgress<MetricProgress>? progress = null, IProgress<string>? log = null,
+                                       CancellationToken cancel = default)
 {
+    private ExtractorOptions Options => options;
+    private IProgress<MetricProgress>? Progress => progress;
+    private IProgress<string>? Log => log;
+    private CancellationToken Cancel => cancel;
+
     public const string BundledRefSpec = "fashion-mnist:test";
 
     /// <summary>Statistics of one input with an extractor (bundled Fashion-MNIST test statistics when they apply).</summary>

@@ -39,6 +39,12 @@ public interface IFeatureExtractor : IDisposable
     /// <summary>Features of a uint8 B×C×H×W batch as float32 B×Dims (the caller disposes the result).</summary>
     Tensor Features(Tensor images);
 
+    /// <summary>Names of extra outputs computed in the same forward pass (e.g. the Inception's logits for IS beside pool3).</summary>
+    IReadOnlyList<string> Extras => [];
+
+    /// <summary>Features, then one float32 B×k tensor per extra output, from one forward pass.</summary>
+    Tensor[] FeaturesAndExtras(Tensor images) => [Features(images)];
+
     /// <summary>How images of this shape are adapted to the network (null when used as they are), for a one-time notice.</summary>
     string? Adapts(int channels, int height, int width) => null;
 }

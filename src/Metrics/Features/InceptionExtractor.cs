@@ -14,12 +14,14 @@ public sealed class InceptionExtractor : IFeatureExtractor
     private readonly InceptionOutput _output;
     private readonly Preprocessing _preprocessing;
     private readonly ScalarType _dtype;
+    private readonly InceptionOutput[] _extras;
 
     public InceptionExtractor(FidInceptionV3 net, InceptionWeightsInfo weights, InceptionOutput output,
-                              Preprocessing preprocessing, FeatureDType dtype = FeatureDType.Float32)
+                              Preprocessing preprocessing, FeatureDType dtype = FeatureDType.Float32, IReadOnlyList<InceptionOutput>? extras = null)
     {
         _net = net;
         _output = output;
+        _extras = extras?.Where(e => e != output).Distinct().ToArray() ?? [];
         _preprocessing = preprocessing;
         _dtype = dtype == FeatureDType.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
         _net.PrepareInference(_dtype);
@@ -38,11 +40,11 @@ public sealed class InceptionExtractor : IFeatureExtractor
 
     /// <summary>Loads the weights (hash-checked) and builds the extractor.</summary>
     public static InceptionExtractor Open(string? weightsPath, string? expectedSha256, InceptionOutput output,
-                                          Preprocessing preprocessing, FeatureDType dtype = FeatureDType.Float32)
+                                          Preprocessing preprocessing, FeatureDType dtype = FeatureDType.Float32, IReadOnlyList<InceptionOutput>? extras = null)
     {
         string path = InceptionWeights.Locate(weightsPath) ?? throw InceptionWeights.Missing();
         var (net, info) = InceptionWeights.Load(path, expectedSha256);
-        return new InceptionExtractor(net, info, output, preprocessing, dtype);
+        return new InceptionExtractor(net, info, output, preprocessing, dtype, extras);
     }
 
     public static string LayerName(InceptionOutput o) => o switch
@@ -75,6 +77,19 @@ public sealed class InceptionExtractor : IFeatureExtractor
         if (_dtype != ScalarType.Float32) x = x.to_type(_dtype);
         Tensor f = _net.Run(x, [_output])[_output];
         return f.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    public IReadOnlyList<string> Extras => _extras.Select(LayerName).ToArray();
+
+    public Tensor[] FeaturesAndExtras(Tensor images)
+    {
+        if (_extras.Length == 0) return [Features(images)];
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor x = Preprocess.ForInception(images, _preprocessing);
+        if (_dtype != ScalarType.Float32) x = x.to_type(_dtype);
+        var outputs = _net.Run(x, [_output, .. _extras]);
+        return [.. new[] { _output }.Concat(_extras).Select(o => outputs[o].to_type(ScalarType.Float32).MoveToOuterDisposeScope())];
     }
 
     public void Dispose() => _net.Dispose();

@@ -24,6 +24,7 @@ public static class MetricsCommands
         root.Subcommands.Add(Stats(cli));
         root.Subcommands.Add(Is(cli));
         root.Subcommands.Add(Kid(cli));
+        root.Subcommands.Add(EvalGenCommand(cli));
         root.Subcommands.Add(Curve(cli));
         root.Subcommands.Add(Weights(cli));
         root.Subcommands.Add(Metrics(cli));
@@ -81,14 +82,27 @@ public static class MetricsCommands
         var command = new Command("fid", "Fréchet Inception Distance between two inputs (folders, datasets, .npz statistics or generator checkpoints)");
         var a = new Argument<string>("A") { Description = "Image folder, dataset (fashion-mnist:test), .npz statistics or generator checkpoint" };
         var b = new Argument<string>("B") { Description = "The second input, same kinds" };
+        var nCurve = new Option<string?>("--n-curve") { Description = "FID at several sample counts of A (e.g. 500,1000,2000,5000) and its extrapolation to infinitely many (FID∞, Chong & Forsyth 2020)" };
         var common = new Common();
         command.Arguments.Add(a);
         command.Arguments.Add(b);
+        command.Options.Add(nCurve);
         common.AddTo(command);
         command.SetAction(r =>
         {
             CliContext c = cli();
             var jobs = Jobs(c, common.Build(r));
+            if (r.GetValue(nCurve) is { } curveText)
+            {
+                FidVsNResult curve = jobs.FidCurveOverN(r.GetValue(a)!, r.GetValue(b)!, FidVsN.Parse(curveText), r.GetValue(common.N), null, r.GetValue(common.Seed));
+                Warn(c, curve.Warnings);
+                if (r.GetValue(common.Json)) { c.WriteJson(curve); return ExitCodes.Ok; }
+                c.Out.WriteLine($"{curve.Metric} against N: A {curve.A.Name}, B {curve.B.Name} (N = {N(curve.B.N)})");
+                foreach (var p in curve.Points) c.Out.WriteLine(F($"  N = {p.N,7}: {p.Value,10:F4}"));
+                c.Out.WriteLine(F($"  {curve.Metric}∞ = {curve.Infinity:F4} (line through 1/N: slope {curve.Slope:F1}, R² {curve.RSquared:F4})"));
+                c.Out.WriteLine($"  extractor: {Describe(curve.Extractor)}");
+                return ExitCodes.Ok;
+            }
             FidResult res = jobs.Fid(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(common.N), r.GetValue(common.Seed));
             Warn(c, res.Warnings);
             if (r.GetValue(common.Json)) c.WriteJson(res);
@@ -165,6 +179,54 @@ public static class MetricsCommands
             ScoreRecord res = Jobs(c, common.Build(r)).KidOf(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(common.N),
                                                              r.GetValue(common.Seed), r.GetValue(subsets), r.GetValue(size));
             PrintScore(c, res, r.GetValue(common.Json));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command EvalGenCommand(Func<CliContext> cli)
+    {
+        var command = new Command("eval-gen", "Every metric of generated images A against a reference B from one feature pass: FID, KID, IS, precision/recall, density/coverage, with bootstrap intervals");
+        var a = new Argument<string>("A") { Description = "Generated images: a folder, or a generator checkpoint (with --n)" };
+        var b = new Argument<string>("B") { Description = "Reference images: a dataset (fashion-mnist:test) or a folder" };
+        var metrics = new Option<string>("--metrics") { Description = "Comma-separated: fid, kid, is, pr (precision/recall), dc (density/coverage)", DefaultValueFactory = _ => "fid,kid,pr,dc" };
+        var kPr = new Option<int>("--k-pr") { Description = "Neighbours for precision/recall (Kynkäänniemi et al.: 3)", DefaultValueFactory = _ => Manifold.DefaultKPr };
+        var kDc = new Option<int>("--k-dc") { Description = "Neighbours for density/coverage (Naeem et al.: 5)", DefaultValueFactory = _ => Manifold.DefaultKDc };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap replicates for 95% intervals (0 = off; 200 is usual)", DefaultValueFactory = _ => 0 };
+        var bootstrapSeed = new Option<long>("--bootstrap-seed") { Description = "Seed of the bootstrap resampling", DefaultValueFactory = _ => 0 };
+        var subsets = new Option<int>("--subsets") { Description = "KID subsets", DefaultValueFactory = _ => Gen.Metrics.Kid.DefaultSubsets };
+        var size = new Option<int>("--subset-size") { Description = "KID images per subset (lowered to the smaller set's size)", DefaultValueFactory = _ => Gen.Metrics.Kid.DefaultSubsetSize };
+        var splits = new Option<int>("--splits") { Description = "IS splits", DefaultValueFactory = _ => InceptionScore.DefaultSplits };
+        var common = new Common();
+        command.Arguments.Add(a);
+        command.Arguments.Add(b);
+        foreach (Option o in new Option[] { metrics, kPr, kDc, bootstrap, bootstrapSeed, subsets, size, splits }) command.Options.Add(o);
+        common.AddTo(command);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            var options = new EvalGenOptions
+            {
+                Metrics = EvalGenOptions.Parse(r.GetValue(metrics)!),
+                KPr = r.GetValue(kPr), KDc = r.GetValue(kDc),
+                Bootstrap = r.GetValue(bootstrap), BootstrapSeed = r.GetValue(bootstrapSeed),
+                KidSubsets = r.GetValue(subsets), KidSubsetSize = r.GetValue(size), IsSplits = r.GetValue(splits),
+            };
+            options.Validate();
+            EvalGenResult res = Jobs(c, common.Build(r)).EvalGen(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(common.N), r.GetValue(common.Seed), options);
+            Warn(c, res.Warnings);
+            if (r.GetValue(common.Json)) { c.WriteJson(res); return ExitCodes.Ok; }
+            c.Out.WriteLine($"A: {res.A.Name} (N = {N(res.A.N)})");
+            c.Out.WriteLine($"B: {res.B.Name} (N = {N(res.B.N)})");
+            c.Out.WriteLine($"extractor: {Describe(res.Extractor)}");
+            bool ci = res.Bootstrap > 0;
+            c.Out.WriteLine(ci ? F($"  {"metric",-12}{"value",12}  95% interval ({res.Bootstrap} bootstrap replicates)") : F($"  {"metric",-12}{"value",12}"));
+            foreach (var v in res.Values)
+            {
+                string interval = v.Low is { } lo && v.High is { } hi ? F($"  [{lo:F4}, {hi:F4}]") : "";
+                c.Out.WriteLine(F($"  {v.Name,-12}{v.Value,12:F4}{interval}{(v.Note is null ? "" : "  (" + v.Note + ")")}"));
+            }
+            c.Out.WriteLine(F($"features {res.ExtractSeconds:F1} s, metrics {res.MetricSeconds:F1} s"));
             return ExitCodes.Ok;
         });
         return command;
