@@ -2,6 +2,7 @@
 // inputs, statistics files, Inception Score, KID. Every result records the extractor (network, layer, weights
 // hash, preprocessing, dtype), each input with its N, and warnings such as a rank-deficient covariance.
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Gen.Metrics.Features;
 using Gen.Metrics.Fmnist;
 using Gen.Metrics.Inception;
@@ -73,6 +74,9 @@ public sealed partial class MetricJobs(ExtractorOptions options, IProgress<Metri
         using IFeatureExtractor? e = bothStats && options.Kind is null ? null : Open(null, Preprocessing.PytorchFid);
         var (sa, ra) = Side(a, e, nA, seed, "A");
         var (sb, rb) = Side(b, e, nB, seed, "B");
+        JsonObject? now = e is null ? null : StatsProvenance.ExtractorOf(e.Info);
+        JsonObject? pa = sa.Provenance?["extractor"]?.AsObject() ?? now, pb = sb.Provenance?["extractor"]?.AsObject() ?? now;
+        StatsProvenance.CheckSameSpace(pa, sa.Provenance is null ? $"'{a}' (extracted now)" : $"'{a}'", pb, sb.Provenance is null ? $"'{b}' (extracted now)" : $"'{b}'");
         if (sa.Dims != sb.Dims)
             throw new GenInputException($"'{a}' has {sa.Dims}-d statistics and '{b}' {sb.Dims}-d; compute both with the same extractor and --dims");
         if (e is not null && sa.Dims != e.Info.Dims)
@@ -85,7 +89,7 @@ public sealed partial class MetricJobs(ExtractorOptions options, IProgress<Metri
                              warnings, clock.Elapsed.TotalSeconds);
     }
 
-    public StatsResult SaveStats(string input, string output, bool force, int? n, long seed)
+    public StatsResult SaveStats(string input, string output, bool force, int? n, long seed, Shard? shard = null)
     {
         var clock = Stopwatch.StartNew();
         if (!output.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
@@ -93,9 +97,58 @@ public sealed partial class MetricJobs(ExtractorOptions options, IProgress<Metri
         if (File.Exists(output) && !force)
             throw new GenInputException($"'{output}' already exists; pass --force to overwrite it (pytorch-fid refuses too)");
         using IFeatureExtractor e = Open(null, Preprocessing.PytorchFid);
-        var (s, rec) = Side(input, e, n, seed, "stats");
+        GaussianStats s;
+        InputRecord rec;
+        if (shard is null && UsesBundledStats(input, e, n))
+            (s, rec) = Side(input, e, n, seed, "stats");
+        else
+        {
+            if (input.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
+                throw new GenInputException($"'{input}' already holds statistics; pass images (a folder, a dataset or a checkpoint)");
+            using MetricInput mi = MetricInput.Resolve(input, n, seed, log, shard);
+            (s, rec) = StatsOf(mi, e, n, "stats");
+            string hash = InputHash(input);
+            s = s with { Provenance = StatsProvenance.Of(e.Info, input, mi.Images!.Name, hash, s.Count, mi.Total >= 0 ? mi.Total : (int)s.Count, shard,
+                                                           mi.Kind == InputKind.Checkpoint ? seed : 0) };
+        }
         s.Save(output);
         return new StatsResult(output, rec, ExtractorRecord.Of(e.Info), RankWarnings(s.Dims, rec), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Combines the shard files of one input into the statistics of the whole (exact in float64 up to summation order).</summary>
+    public static StatsResult MergeStats(IReadOnlyList<string> parts, string output, bool force)
+    {
+        var clock = Stopwatch.StartNew();
+        if (!output.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
+            throw new GenInputException($"--out must name a .npz file, got '{output}'");
+        if (File.Exists(output) && !force)
+            throw new GenInputException($"'{output}' already exists; pass --force to overwrite it");
+        var loaded = parts.Select(p => (p, GaussianStats.Load(p))).ToList();
+        var ordered = StatsProvenance.CheckShards(loaded);
+        GaussianStats merged = GaussianStats.Combine(ordered.Select(o => o.Stats).ToList());
+        JsonObject prov = (JsonObject)ordered[0].Stats.Provenance!.DeepClone();
+        prov.Remove("shard");
+        prov["n"] = merged.Count;
+        prov["input_name"] = prov["input"]?.DeepClone();
+        prov["merged_from"] = ordered.Count;
+        merged = merged with { Provenance = prov };
+        if (merged.Count != prov["input_images"]!.GetValue<long>())
+            throw new GenInputException($"the shards hold {merged.Count} images but the input has {prov["input_images"]}; a shard was made from a different image count");
+        merged.Save(output);
+        var e = prov["extractor"]!;
+        var extractor = new ExtractorRecord(e["name"]!.GetValue<string>(), e["network"]!.GetValue<string>(), e["layer"]!.GetValue<string>(), e["dims"]!.GetValue<int>(),
+                                            e["weights_sha256"]!.GetValue<string>(), e["standard_weights"]!.GetValue<bool>(), e["preprocessing"]!.GetValue<string>(),
+                                            e["dtype"]!.GetValue<string>(), "");
+        var rec = new InputRecord(prov["input"]!.GetValue<string>(), "merged", $"{prov["input"]} ({ordered.Count} shards)", merged.Count, []);
+        return new StatsResult(output, rec, extractor, RankWarnings(merged.Dims, rec), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The content hash of an input: a checkpoint file, a folder or a dataset split.</summary>
+    private static string InputHash(string spec)
+    {
+        string resolved = Directory.Exists(spec) && File.Exists(Path.Combine(spec, "last.safetensors")) ? Path.Combine(spec, "last.safetensors") : spec;
+        if (File.Exists(resolved)) return Gen.Pipeline.Stages.ContentHash.OfPath(resolved);
+        return Gen.Pipeline.Stages.ContentHash.OfData(spec, Gen.Pipeline.Data.Split.Test);
     }
 
     public ScoreRecord InceptionScoreOf(string input, int? n, long seed, int splits)

@@ -30,6 +30,9 @@ public interface IImageSource : IDisposable
 
 public sealed class ImageSetSource(ImageSet set) : IImageSource
 {
+    public ImageSetSource Slice(int start, int count) =>
+        new(set.Select(Enumerable.Range(start, count).ToArray(), $"{set.Name} (images {start}…{start + count - 1})"));
+
     public string Name => set.Name;
     public int Count => set.Count;
     public IReadOnlyList<string> Notes => [];
@@ -76,8 +79,19 @@ public sealed class FolderSource : IImageSource
         }
     }
 
+    private FolderSource(string folder, string[] files)
+    {
+        Folder = folder;
+        _files = files;
+    }
+
+    /// <summary>Images start … start+count−1 of the folder's sorted listing.</summary>
+    public FolderSource Slice(int start, int count) => new(Folder, _files.AsSpan(start, count).ToArray()) { Part = $" (images {start}…{start + count - 1})" };
+
+    private string Part { get; init; } = "";
+
     public string Folder { get; }
-    public string Name => Folder;
+    public string Name => Folder + Part;
     public int Count => _files.Length;
     public IReadOnlyList<string> Notes => _notes;
 
@@ -136,6 +150,9 @@ public sealed class FolderSource : IImageSource
 
 public sealed class GeneratorSource(IImageSampler sampler, string checkpoint, int count, long seed) : IImageSource
 {
+    /// <summary>Images start … start+count−1 of this source: the same seeds, so shards add up to the whole.</summary>
+    public GeneratorSource Slice(int start, int n) => new(sampler, checkpoint, n, seed + start);
+
     public string Name => $"{checkpoint} ({sampler.Description}), seeds {seed}…{seed + count - 1}";
     public int Count => count;
     public IReadOnlyList<string> Notes => [];

@@ -9,14 +9,29 @@ using static TorchSharp.torch;
 
 namespace Gen.Metrics.Stats;
 
-/// <summary>Mean and covariance of a feature set, float64; sigma is d×d row-major.</summary>
+/// <summary>Mean and covariance of a feature set, float64; sigma is d×d row-major. Provenance (what
+/// made the statistics: extractor, preprocessing, input, N, shard) travels with them when known.</summary>
 public sealed record GaussianStats(double[] Mu, double[] Sigma, long Count)
 {
+    public const string ProvenanceKey = "gen_provenance";   // UTF-8 JSON as a uint8 array; pytorch-fid reads mu and sigma only
+    public const string CountKey = "gen_count";
+
     public int Dims => Mu.Length;
 
-    /// <summary>Saves as pytorch-fid does (np.savez_compressed with mu and sigma).</summary>
-    public void Save(string path) =>
-        Npz.Write(path, [("mu", new NpyArray([Dims], Mu)), ("sigma", new NpyArray([Dims, Dims], Sigma))]);
+    public System.Text.Json.Nodes.JsonObject? Provenance { get; init; }
+
+    /// <summary>Saves as pytorch-fid does (np.savez_compressed with mu and sigma), plus Gen's provenance
+    /// and image count as extra members when known (readers of mu and sigma ignore them).</summary>
+    public void Save(string path)
+    {
+        var arrays = new List<(string, NpyArray)> { ("mu", new NpyArray([Dims], Mu)), ("sigma", new NpyArray([Dims, Dims], Sigma)) };
+        if (Provenance is not null)
+        {
+            arrays.Add((CountKey, new NpyArray([1], [Count])));
+            arrays.Add((ProvenanceKey, NpyArray.Text(Provenance.ToJsonString())));
+        }
+        Npz.Write(path, arrays);
+    }
 
     /// <summary>Loads pytorch-fid-style statistics, checking keys, shapes and finiteness.</summary>
     public static GaussianStats Load(string path)
@@ -28,7 +43,46 @@ public sealed record GaussianStats(double[] Mu, double[] Sigma, long Count)
             throw new GenInputException($"'{path}' has mu of shape ({string.Join(", ", mu.Shape)}) and sigma of shape ({string.Join(", ", sigma.Shape)}); sigma must be d×d for a mu of length d");
         if (mu.Data.Any(v => !double.IsFinite(v)) || sigma.Data.Any(v => !double.IsFinite(v)))
             throw new GenInputException($"'{path}' holds NaN or infinite statistics; recompute them");
-        return new GaussianStats(mu.Data, sigma.Data, Count: 0);
+        long count = arrays.TryGetValue(CountKey, out NpyArray? c) && c.Data.Length == 1 ? (long)c.Data[0] : 0;
+        System.Text.Json.Nodes.JsonObject? provenance = null;
+        if (arrays.TryGetValue(ProvenanceKey, out NpyArray? p))
+        {
+            try { provenance = System.Text.Json.Nodes.JsonNode.Parse(p.AsText()) as System.Text.Json.Nodes.JsonObject; }
+            catch (System.Text.Json.JsonException) { throw new GenInputException($"'{path}' has a damaged {ProvenanceKey} record; recompute the statistics with 'gen stats'"); }
+        }
+        return new GaussianStats(mu.Data, sigma.Data, count) { Provenance = provenance };
+    }
+
+    /// <summary>
+    /// The statistics of the union of disjoint sets from the statistics of each (Chan, Golub & LeVeque's
+    /// pairwise update for the mean and the centred scatter M2 = (n − 1)·Σ), in float64: equal to one
+    /// pass over all rows up to summation order.
+    /// </summary>
+    public static GaussianStats Combine(IReadOnlyList<GaussianStats> parts)
+    {
+        if (parts.Count == 0) throw new ArgumentException("nothing to combine");
+        int d = parts[0].Dims;
+        long n = 0;
+        var mean = new double[d];
+        var m2 = new double[(long)d * d];
+        foreach (GaussianStats p in parts)
+        {
+            if (p.Dims != d) throw new GenInputException($"statistics of {p.Dims} and {d} dimensions cannot be combined; compute every part with the same extractor");
+            if (p.Count < 2) throw new GenInputException($"a part holds {p.Count} images; every part needs at least 2 (its covariance) and its count (statistics written by 'gen stats')");
+            long nb = p.Count, nt = n + nb;
+            var delta = new double[d];
+            for (int i = 0; i < d; i++) delta[i] = p.Mu[i] - mean[i];
+            double w = (double)n * nb / nt;
+            for (int i = 0; i < d; i++)
+            {
+                long row = (long)i * d;
+                for (int j = 0; j < d; j++) m2[row + j] += p.Sigma[row + j] * (nb - 1) + w * delta[i] * delta[j];
+            }
+            for (int i = 0; i < d; i++) mean[i] += delta[i] * nb / nt;
+            n = nt;
+        }
+        for (long k = 0; k < m2.Length; k++) m2[k] /= n - 1;
+        return new GaussianStats(mean, m2, n);
     }
 }
 

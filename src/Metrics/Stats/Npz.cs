@@ -5,7 +5,7 @@
 // spaces of growth room, padded with spaces and a final '\n' so the data starts on a 64-byte boundary, then
 // the raw little-endian doubles in C order. The writer reproduces those members byte for byte (the ZIP
 // container itself differs from Python's zipfile in timestamps and deflate stream, which readers ignore).
-// The reader accepts stored or deflated members, NPY v1/v2/v3, '<f8', '<f4', either order, extra keys.
+// The reader accepts stored or deflated members, NPY v1/v2/v3, '<f8', '<f4', '|u1', either order, extra keys.
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
@@ -14,8 +14,18 @@ using Gen.Pipeline;
 
 namespace Gen.Metrics.Stats;
 
-/// <summary>A float64 array read from or written to an .npy member: shape and C-order values.</summary>
-public sealed record NpyArray(long[] Shape, double[] Data);
+/// <summary>An array read from or written to an .npy member: shape and C-order values, stored as float64
+/// ('&lt;f8', the default) or as bytes ('|u1', e.g. UTF-8 text such as Gen's provenance record).</summary>
+public sealed record NpyArray(long[] Shape, double[] Data, string Descr = "<f8")
+{
+    public static NpyArray Text(string text)
+    {
+        byte[] b = Encoding.UTF8.GetBytes(text);
+        return new NpyArray([b.Length], b.Select(x => (double)x).ToArray(), "|u1");
+    }
+
+    public string AsText() => Encoding.UTF8.GetString(Data.Select(v => (byte)v).ToArray());
+}
 
 public static class Npz
 {
@@ -32,20 +42,23 @@ public static class Npz
             1 => $"({a.Shape[0]},)",
             _ => "(" + string.Join(", ", a.Shape) + ")",
         };
-        var header = new StringBuilder("{'descr': '<f8', 'fortran_order': False, 'shape': ").Append(shape).Append(", }");
+        bool u1 = a.Descr == "|u1";
+        if (!u1 && a.Descr != "<f8") throw new ArgumentException($"NPY dtype {a.Descr} is not written by Gen");
+        var header = new StringBuilder($"{{'descr': '{a.Descr}', 'fortran_order': False, 'shape': ").Append(shape).Append(", }");
         if (a.Shape.Length > 0) header.Append(' ', GrowthAxisMaxDigits - a.Shape[0].ToString(CultureInfo.InvariantCulture).Length);
         int hlen = header.Length + 1;
         int padlen = ArrayAlign - ((Magic.Length + 2 + 2 + hlen) % ArrayAlign);
         header.Append(' ', padlen).Append('\n');
         byte[] text = Encoding.Latin1.GetBytes(header.ToString());
-        var bytes = new byte[Magic.Length + 4 + text.Length + 8L * a.Data.Length];
+        var bytes = new byte[Magic.Length + 4 + text.Length + (u1 ? 1L : 8L) * a.Data.Length];
         Magic.CopyTo(bytes, 0);
         bytes[6] = 1;
         bytes[7] = 0;
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), checked((ushort)text.Length));
         text.CopyTo(bytes, 10);
         int at = 10 + text.Length;
-        for (int i = 0; i < a.Data.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at + 8 * i), a.Data[i]);
+        if (u1) for (int i = 0; i < a.Data.Length; i++) bytes[at + i] = checked((byte)a.Data[i]);
+        else for (int i = 0; i < a.Data.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at + 8 * i), a.Data[i]);
         return bytes;
     }
 
@@ -63,7 +76,7 @@ public static class Npz
             }
         });
 
-    /// <summary>Reads every float array of an .npz (other dtypes are skipped), by key without ".npy".</summary>
+    /// <summary>Reads every float and uint8 array of an .npz (other dtypes are skipped), by key without ".npy".</summary>
     public static Dictionary<string, NpyArray> Read(string path)
     {
         if (!File.Exists(path)) throw new GenInputException($"statistics file '{path}' does not exist; check the path");
@@ -88,7 +101,7 @@ public static class Npz
         return result;
     }
 
-    /// <summary>Parses one .npy member; null for non-float dtypes.</summary>
+    /// <summary>Parses one .npy member; null for dtypes other than float and uint8.</summary>
     public static NpyArray? ParseNpy(byte[] b, string name)
     {
         GenInputException Bad(string what) => new($"'{name}' is not a valid .npy array: {what}");
@@ -111,7 +124,7 @@ public static class Npz
         }
         catch (FormatException) { throw Bad($"shape '{shapeText}' is not a tuple of integers"); }
         descr = descr.Trim('\'', '"');
-        int size = descr switch { "<f8" => 8, "<f4" => 4, ">f8" => 8, ">f4" => 4, _ => 0 };
+        int size = descr switch { "<f8" => 8, "<f4" => 4, ">f8" => 8, ">f4" => 4, "|u1" => 1, _ => 0 };
         if (size == 0) return null;
         bool big = descr[0] == '>';
         long n = shape.Aggregate(1L, (x, y) => checked(x * y));
@@ -121,12 +134,15 @@ public static class Npz
         for (long i = 0; i < n; i++)
         {
             var s = b.AsSpan(data + (int)(i * size), size);
-            values[i] = size == 8
-                ? (big ? BinaryPrimitives.ReadDoubleBigEndian(s) : BinaryPrimitives.ReadDoubleLittleEndian(s))
-                : (big ? BinaryPrimitives.ReadSingleBigEndian(s) : BinaryPrimitives.ReadSingleLittleEndian(s));
+            values[i] = size switch
+            {
+                8 => big ? BinaryPrimitives.ReadDoubleBigEndian(s) : BinaryPrimitives.ReadDoubleLittleEndian(s),
+                4 => big ? BinaryPrimitives.ReadSingleBigEndian(s) : BinaryPrimitives.ReadSingleLittleEndian(s),
+                _ => s[0],
+            };
         }
         if (order.StartsWith("True", StringComparison.Ordinal) && shape.Length > 1) values = FortranToC(values, shape);
-        return new NpyArray(shape, values);
+        return new NpyArray(shape, values, size == 1 ? "|u1" : "<f8");
     }
 
     private static string? Field(string header, string key)

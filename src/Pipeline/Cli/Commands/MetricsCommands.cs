@@ -124,17 +124,42 @@ public static class MetricsCommands
         var a = new Argument<string>("A") { Description = "Image folder, dataset or generator checkpoint" };
         var output = new Option<string>("--out", "-o") { Description = "Output .npz file", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing file" };
+        var shard = new Option<string?>("--shard") { Description = "Only part k of n (k from 0, e.g. $SLURM_ARRAY_TASK_ID/8): write its statistics for 'gen stats merge'" };
         var common = new Common();
         command.Arguments.Add(a);
         command.Options.Add(output);
         command.Options.Add(force);
+        command.Options.Add(shard);
         common.AddTo(command);
+        command.Subcommands.Add(Merge(cli));
         command.SetAction(r =>
         {
             CliContext c = cli();
-            StatsResult res = Jobs(c, common.Build(r)).SaveStats(r.GetValue(a)!, r.GetValue(output)!, r.GetValue(force), r.GetValue(common.N), r.GetValue(common.Seed));
+            Gen.Metrics.Sources.Shard? part = r.GetValue(shard) is { } text ? Gen.Metrics.Sources.Shard.Parse(text) : null;
+            StatsResult res = Jobs(c, common.Build(r)).SaveStats(r.GetValue(a)!, r.GetValue(output)!, r.GetValue(force), r.GetValue(common.N), r.GetValue(common.Seed), part);
             Warn(c, res.Warnings);
             if (r.GetValue(common.Json)) c.WriteJson(res);
+            else c.Out.WriteLine($"wrote {res.Out}: {res.Extractor.Dims}-d statistics of {res.Input.Name} (N = {N(res.Input.N)}; {Describe(res.Extractor)})");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Merge(Func<CliContext> cli)
+    {
+        var command = new Command("merge", "Combine the shard files of one input (gen stats A --shard k/n) into the statistics of the whole");
+        var parts = new Argument<string[]>("parts") { Description = "The shard .npz files, all n of them", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out", "-o") { Description = "Output .npz file", Required = true };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing file" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        command.Arguments.Add(parts);
+        foreach (Option o in new Option[] { output, force, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            StatsResult res = MetricJobs.MergeStats(r.GetValue(parts)!, r.GetValue(output)!, r.GetValue(force));
+            Warn(c, res.Warnings);
+            if (r.GetValue(json)) c.WriteJson(res);
             else c.Out.WriteLine($"wrote {res.Out}: {res.Extractor.Dims}-d statistics of {res.Input.Name} (N = {N(res.Input.N)}; {Describe(res.Extractor)})");
             return ExitCodes.Ok;
         });
