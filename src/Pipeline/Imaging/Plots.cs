@@ -1,4 +1,4 @@
-// Line plots of training curves (metrics.jsonl → PNG) with ScottPlot 5.
+// Line plots of training curves (metrics.jsonl → PNG) and bar charts (per-class metrics) with ScottPlot 5.
 using ScottPlot;
 
 namespace Gen.Pipeline.Imaging;
@@ -22,10 +22,29 @@ public static class Plots
         plot.XLabel(xLabel);
         plot.YLabel(logY ? $"log10 {yLabel}" : yLabel);
         if (series.Count > 1) plot.ShowLegend();
+        Save(plot, path, 640, 400);
+    }
+
+    /// <summary>One bar per named value (e.g. FID per class), labels under the bars.</summary>
+    public static void Bars(string path, string title, string yLabel, IReadOnlyList<string> names, IReadOnlyList<double> values)
+    {
+        var plot = new Plot();
+        plot.Add.Bars(values.ToArray());
+        double[] positions = Enumerable.Range(0, names.Count).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(positions, names.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 11;
+        plot.Axes.Margins(bottom: 0);
+        plot.Title(title);
+        plot.YLabel(yLabel);
+        Save(plot, path, Math.Max(640, 16 + 8 * names.Sum(n => Math.Max(n.Length, 6)) + 16 * names.Count), 420);
+    }
+
+    private static void Save(Plot plot, string path, int width, int height)
+    {
         string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         string tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp.png");
-        plot.SavePng(tmp, 640, 400);
+        plot.SavePng(tmp, width, height);
         File.Move(tmp, path, overwrite: true);
     }
 

@@ -83,15 +83,33 @@ public static class MetricsCommands
         var a = new Argument<string>("A") { Description = "Image folder, dataset (fashion-mnist:test), .npz statistics or generator checkpoint" };
         var b = new Argument<string>("B") { Description = "The second input, same kinds" };
         var nCurve = new Option<string?>("--n-curve") { Description = "FID at several sample counts of A (e.g. 500,1000,2000,5000) and its extrapolation to infinitely many (FID∞, Chong & Forsyth 2020)" };
+        var perClass = new Option<bool>("--per-class") { Description = "FID of every class against the same class of B (B: a labelled dataset or class subfolders; A: class subfolders, or a conditional checkpoint with --n images per class)" };
+        var plot = new Option<string?>("--plot") { Description = "With --per-class: write a bar chart of the per-class values to this PNG" };
         var common = new Common();
         command.Arguments.Add(a);
         command.Arguments.Add(b);
         command.Options.Add(nCurve);
+        command.Options.Add(perClass);
+        command.Options.Add(plot);
         common.AddTo(command);
         command.SetAction(r =>
         {
             CliContext c = cli();
             var jobs = Jobs(c, common.Build(r));
+            if (r.GetValue(perClass))
+            {
+                if (r.GetValue(nCurve) is not null) throw new GenInputException("--per-class and --n-curve are separate analyses; run them one at a time");
+                PerClassFidResult pc = jobs.PerClassFid(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(common.Seed), r.GetValue(plot));
+                Warn(c, pc.Warnings);
+                if (r.GetValue(common.Json)) { c.WriteJson(pc); return ExitCodes.Ok; }
+                c.Out.WriteLine($"{pc.Metric} per class: A {pc.A.Name}, B {pc.B.Name}");
+                foreach (var k in pc.Classes) c.Out.WriteLine(F($"  {k.Class,3} {k.Name,-14}{k.Value,10:F4}  (N = {k.ImagesA} vs {k.ImagesB})"));
+                c.Out.WriteLine(F($"  mean {pc.Mean:F4} over {pc.Classes.Count} classes"));
+                c.Out.WriteLine($"  extractor: {Describe(pc.Extractor)}");
+                if (pc.Plot is not null) c.Out.WriteLine($"  plot: {pc.Plot}");
+                return ExitCodes.Ok;
+            }
+            if (r.GetValue(plot) is not null) throw new GenInputException("--plot draws the per-class values; add --per-class");
             if (r.GetValue(nCurve) is { } curveText)
             {
                 FidVsNResult curve = jobs.FidCurveOverN(r.GetValue(a)!, r.GetValue(b)!, FidVsN.Parse(curveText), r.GetValue(common.N), null, r.GetValue(common.Seed));
