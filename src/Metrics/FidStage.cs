@@ -66,8 +66,88 @@ public sealed class FidStage : IStageKind
     }
 }
 
+public sealed record EvalGenStageParams
+{
+    [Param("Comma-separated metrics: fid, kid, is, pr, dc")]
+    public string Metrics { get; init; } = "fid,kid,pr,dc";
+
+    [Param("inception or fmnist (default: inception when its weights are installed, else fmnist)")]
+    public ExtractorKind? Extractor { get; init; }
+
+    [Param("Images to sample from a checkpoint input; for folders and datasets, use only the first N")]
+    public int? N { get; init; }
+
+    [Param("First seed when sampling a checkpoint input")]
+    public long Seed { get; init; }
+
+    [Param("Neighbours for precision/recall")]
+    public int KPr { get; init; } = Manifold.DefaultKPr;
+
+    [Param("Neighbours for density/coverage")]
+    public int KDc { get; init; } = Manifold.DefaultKDc;
+
+    [Param("Bootstrap replicates for 95% intervals (0 = off)")]
+    public int Bootstrap { get; init; }
+
+    [Param("Seed of the bootstrap resampling")]
+    public long BootstrapSeed { get; init; }
+
+    [Param("float32 or bfloat16 feature extraction")]
+    public FeatureDType Dtype { get; init; } = FeatureDType.Float32;
+
+    [Param("Images per extraction batch")]
+    public int Batch { get; init; } = FeatureRunner.DefaultBatch;
+
+    [Param("libtorch intra-op threads (0 = default)")]
+    public int Threads { get; init; }
+
+    public EvalGenOptions Options() => new()
+    {
+        Metrics = EvalGenOptions.Parse(Metrics), KPr = KPr, KDc = KDc, Bootstrap = Bootstrap, BootstrapSeed = BootstrapSeed,
+    };
+}
+
+/// <summary>`gen eval-gen` as a pipeline stage: every requested metric from one feature pass, into eval.json.</summary>
+public sealed class EvalGenStage : IStageKind
+{
+    public const string FileName = "eval.json";
+
+    public string Kind => "eval-gen";
+    public string Summary => "FID, KID, IS, precision/recall and density/coverage of generated images against a reference, from one feature pass";
+    public IReadOnlyList<StageInputDecl> Inputs =>
+        [new("a", true, "generated images: a folder (a sample stage's images) or a generator checkpoint"), new("b", true, "reference images: a dataset or a folder")];
+
+    public string MainOutput(string outputDir) => Path.Combine(outputDir, FileName);
+
+    private static EvalGenStageParams Bind(JsonObject given, string where)
+    {
+        var p = ParamSchema.Of<EvalGenStageParams>().Bind(new EvalGenStageParams(), given, where);
+        if (p.Batch <= 0) throw new GenInputException($"{where}: batch must be positive, got {p.Batch}");
+        p.Options().Validate();
+        return p;
+    }
+
+    public JsonNode Resolve(JsonObject parameters, string where)
+    {
+        EvalGenStageParams p = Bind(parameters, where);
+        var canonical = p with { Metrics = string.Join(",", EvalGenOptions.Parse(p.Metrics).Order(StringComparer.Ordinal)), Batch = 0, Threads = 0 };
+        return JsonSerializer.SerializeToNode(canonical, Json.Options)!;
+    }
+
+    public StageOutcome Run(StageRun run)
+    {
+        EvalGenStageParams p = Bind(run.Params, $"stage '{run.Name}'");
+        var options = new ExtractorOptions { Kind = p.Extractor, DType = p.Dtype, Batch = p.Batch, Threads = p.Threads };
+        var jobs = new MetricJobs(options, null, run.Log, run.Cancel);
+        EvalGenResult r = jobs.EvalGen(run.Inputs["a"], run.Inputs["b"], p.N, p.N, p.Seed, p.Options());
+        JsonNode json = JsonSerializer.SerializeToNode(r, Json.Options)!;
+        AtomicFile.WriteAllText(MainOutput(run.OutputDir), json.ToJsonString(Json.Options));
+        return new StageOutcome(false, json, string.Join(", ", r.Values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Name} {v.Value:G4}"))));
+    }
+}
+
 public static class MetricsStages
 {
     /// <summary>The Metrics project's registration (one line in the CLI's composition root).</summary>
-    public static MethodRegistry AddMetrics(this MethodRegistry registry) => registry.Add(new FidStage());
+    public static MethodRegistry AddMetrics(this MethodRegistry registry) => registry.Add(new FidStage()).Add(new EvalGenStage());
 }

@@ -242,4 +242,25 @@ public sealed class EvalGenTests
         Assert.Equal(2, stats.Code);
         Assert.Contains(".npz", stats.Err);
     }
+
+    [Fact]
+    public void Pipeline_EvalGenStage_WritesItsRecord_AndARerunIsCached()
+    {
+        using var tmp = new TempDir();
+        string a = Samples(tmp, "a", 30, 0), b = Samples(tmp, "b", 40, 500);
+        File.WriteAllText(tmp.File("p.json"), $$"""
+        { "stages": [ { "name": "ev", "kind": "eval-gen", "inputs": { "a": "{{a}}", "b": "{{b}}" },
+                        "params": { "metrics": "pr,fid", "extractor": "fmnist", "bootstrap": 20 } } ] }
+        """);
+        var first = Run("run", tmp.File("p.json"), "--out", tmp.File("out"));
+        Assert.True(first.Code == 0, first.Err);
+        string eval = Directory.GetFiles(tmp.File("out"), "eval.json", SearchOption.AllDirectories).Single();
+        using var doc = JsonDocument.Parse(File.ReadAllText(eval));
+        Assert.Equal(3, doc.RootElement.GetProperty("values").GetArrayLength());   // FD-FMNIST, precision, recall
+        DateTime written = File.GetLastWriteTimeUtc(eval);
+        var second = Run("run", tmp.File("p.json"), "--out", tmp.File("out"), "--dry-run", "--json");
+        Assert.True(second.Code == 0, second.Err);
+        Assert.Contains("cached", second.Out);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(eval));
+    }
 }
