@@ -74,8 +74,11 @@ public sealed record EvalGenStageParams
     [Param("inception or fmnist (default: inception when its weights are installed, else fmnist)")]
     public ExtractorKind? Extractor { get; init; }
 
-    [Param("Images to sample from a checkpoint input; for folders and datasets, use only the first N")]
+    [Param("Images of A: to sample from a checkpoint, or the first N of a folder or dataset")]
     public int? N { get; init; }
+
+    [Param("Use only the first N reference images (default: all)")]
+    public int? NRef { get; init; }
 
     [Param("First seed when sampling a checkpoint input")]
     public long Seed { get; init; }
@@ -139,7 +142,7 @@ public sealed class EvalGenStage : IStageKind
         EvalGenStageParams p = Bind(run.Params, $"stage '{run.Name}'");
         var options = new ExtractorOptions { Kind = p.Extractor, DType = p.Dtype, Batch = p.Batch, Threads = p.Threads };
         var jobs = new MetricJobs(options, null, run.Log, run.Cancel);
-        EvalGenResult r = jobs.EvalGen(run.Inputs["a"], run.Inputs["b"], p.N, p.N, p.Seed, p.Options());
+        EvalGenResult r = jobs.EvalGen(run.Inputs["a"], run.Inputs["b"], p.N, p.NRef, p.Seed, p.Options());
         JsonNode json = JsonSerializer.SerializeToNode(r, Json.Options)!;
         AtomicFile.WriteAllText(MainOutput(run.OutputDir), json.ToJsonString(Json.Options));
         return new StageOutcome(false, json, string.Join(", ", r.Values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Name} {v.Value:G4}"))));

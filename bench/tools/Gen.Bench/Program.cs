@@ -28,8 +28,18 @@ switch (args.FirstOrDefault())
     case "hash":
         Bench.HashFolder(opts);
         break;
+    case "metric-cost":
+        Bench.MetricCost(opts);
+        break;
+    case "inception-weights":
+        // An FID Inception with libtorch's default initialisation, as safetensors: the same network and
+        // cost as the real weights (which are not served here) for speed measurements; its features mean nothing.
+        using (var net = new Gen.Metrics.Inception.FidInceptionV3())
+            Gen.Pipeline.Checkpoints.Checkpoint.Save(opts.Str("out", "inception-random.safetensors"), net, "inception-random", "{}", 0);
+        Console.WriteLine($"wrote {opts.Str("out", "inception-random.safetensors")}");
+        break;
     default:
-        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step|hash [options]");
+        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step|hash|metric-cost|inception-weights [options]");
         return 2;
 }
 return 0;
@@ -177,6 +187,30 @@ namespace Gen.Bench
                     $"median of {rounds}: content hash {Median(hash) * 1000:F0} ms, listing {Median(stat) * 1000:F0} ms, ratio {Median(hash) / Median(stat):F1}"));
             }
             finally { Directory.Delete(dir, recursive: true); }
+        }
+
+        /// <summary>
+        /// What eval-gen computes after extraction, on random features of Inception's width: the k-NN
+        /// metrics (three N×N distance passes in float64), KID (torch-fidelity's 100 subsets of 1,000),
+        /// the two covariances and the Fréchet distance. Each part timed once, after a warm-up.
+        /// </summary>
+        public static void MetricCost(Args o)
+        {
+            int n = o.Int("n", 10_000), d = o.Int("d", 2048);
+            using var real = randn([n, d], generator: new Generator(1));
+            using var fake = randn([n, d], generator: new Generator(2)) * 0.9 + 0.1;
+            using (var r = real.narrow(0, 0, 300)) using (var f = fake.narrow(0, 0, 300)) Gen.Metrics.Manifold.Compute(r, f);
+            var sw = Stopwatch.StartNew();
+            var prdc = Gen.Metrics.Manifold.Compute(real, fake);
+            double tPrdc = sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            var kid = Gen.Metrics.Kid.Compute(fake, real);
+            double tKid = sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            var fid = Gen.Metrics.Frechet.Distance(Gen.Metrics.EvalGen.StatsOf(fake), Gen.Metrics.EvalGen.StatsOf(real));
+            double tFid = sw.Elapsed.TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"N = {n} vs {n}, d = {d}, threads {get_num_threads()}: precision/recall/density/coverage {tPrdc:F1} s (P {prdc.Precision:F3} R {prdc.Recall:F3} D {prdc.Density:F3} C {prdc.Coverage:F3}); KID (100×1000) {tKid:F1} s; two covariances + Fréchet {tFid:F1} s (FID {fid.Distance:F2})"));
         }
 
         private static double Median(List<double> v)

@@ -240,10 +240,11 @@ public static class MetricsCommands
         var subsets = new Option<int>("--subsets") { Description = "KID subsets", DefaultValueFactory = _ => Gen.Metrics.Kid.DefaultSubsets };
         var size = new Option<int>("--subset-size") { Description = "KID images per subset (lowered to the smaller set's size)", DefaultValueFactory = _ => Gen.Metrics.Kid.DefaultSubsetSize };
         var splits = new Option<int>("--splits") { Description = "IS splits", DefaultValueFactory = _ => InceptionScore.DefaultSplits };
+        var nRef = new Option<int?>("--n-ref") { Description = "Use only the first N reference images (default: all; --n applies to A)" };
         var common = new Common();
         command.Arguments.Add(a);
         command.Arguments.Add(b);
-        foreach (Option o in new Option[] { metrics, kPr, kDc, bootstrap, bootstrapSeed, subsets, size, splits }) command.Options.Add(o);
+        foreach (Option o in new Option[] { metrics, kPr, kDc, bootstrap, bootstrapSeed, subsets, size, splits, nRef }) command.Options.Add(o);
         common.AddTo(command);
         command.SetAction(r =>
         {
@@ -256,7 +257,7 @@ public static class MetricsCommands
                 KidSubsets = r.GetValue(subsets), KidSubsetSize = r.GetValue(size), IsSplits = r.GetValue(splits),
             };
             options.Validate();
-            EvalGenResult res = Jobs(c, common.Build(r)).EvalGen(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(common.N), r.GetValue(common.Seed), options);
+            EvalGenResult res = Jobs(c, common.Build(r)).EvalGen(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(common.N), r.GetValue(nRef), r.GetValue(common.Seed), options);
             Warn(c, res.Warnings);
             if (r.GetValue(common.Json)) { c.WriteJson(res); return ExitCodes.Ok; }
             c.Out.WriteLine($"A: {res.A.Name} (N = {N(res.A.N)})");
