@@ -4,7 +4,8 @@
 #            the k-NN metrics (three 10k×10k float64 distance passes), KID, covariances + Fréchet
 #   speed    gen eval-gen --metrics fid,kid,is,pr,dc against gen fid alone on the same inputs, interleaved
 #            rounds (Inception network with random weights: the real ones are not served on this machine;
-#            the cost is the same, the values mean nothing), bf16 extraction
+#            the cost is the same, the values mean nothing), fp32 extraction (DTYPE=bf16 for bf16; with
+#            these random weights bf16 ran far slower than fp32, see bench/RESULTS.md), SPEED_N images a side
 #   quality  FD-FMNIST, precision, recall, density, coverage with 200-replicate bootstrap intervals for the
 #            bundled diffusion checkpoint (1,000 samples, Heun N = 18) and the anchors (1,000 train images;
 #            1,000 test images through 16² and 8²), all against the 10,000 test images; FD-FMNIST against N
@@ -16,6 +17,8 @@ what="${1:-all}"
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
 N=${N:-1000}
+SPEED_N=${SPEED_N:-500}
+DTYPE=${DTYPE:-float32}
 OUT=${OUT:-runs/bench-evalgen}
 RESULTS=bench/metrics/results
 mkdir -p "$OUT" "$RESULTS"
@@ -38,16 +41,16 @@ if [[ "$what" == all || "$what" == cost ]]; then
 fi
 
 if [[ "$what" == all || "$what" == speed ]]; then
-  say "## eval-gen (fid,kid,is,pr,dc) vs gen fid alone: A = fashion-mnist:train first $N, B = fashion-mnist:test first $N, Inception bf16"
+  say "## eval-gen (fid,kid,is,pr,dc) vs gen fid alone: A = fashion-mnist:train first $SPEED_N, B = fashion-mnist:test first $SPEED_N, Inception $DTYPE"
   W="$OUT/inception-random.safetensors"
   [ -f "$W" ] || $BENCH inception-weights --out "$W" > /dev/null
   SHA=$(sha256sum "$W" | cut -d' ' -f1)
-  X=(--extractor inception --weights "$W" --weights-sha256 "$SHA" --dtype bf16 --threads "$THREADS")
+  X=(--extractor inception --weights "$W" --weights-sha256 "$SHA" --dtype "$DTYPE" --threads "$THREADS")
   for r in $(seq 1 "$ROUNDS"); do
     t0=$(date +%s.%N); l0=$(load)
-    $GEN fid fashion-mnist:train fashion-mnist:test --n "$N" "${X[@]}" --json > "$OUT/fid.json" 2> /dev/null
+    $GEN fid fashion-mnist:train fashion-mnist:test --n "$SPEED_N" "${X[@]}" --json > "$OUT/fid.json" 2> /dev/null
     t1=$(date +%s.%N)
-    $GEN eval-gen fashion-mnist:train fashion-mnist:test --n "$N" --n-ref "$N" --metrics fid,kid,is,pr,dc "${X[@]}" --json > "$OUT/evalgen.json" 2> /dev/null
+    $GEN eval-gen fashion-mnist:train fashion-mnist:test --n "$SPEED_N" --n-ref "$SPEED_N" --metrics fid,kid,is,pr,dc --subset-size "$SPEED_N" "${X[@]}" --json > "$OUT/evalgen.json" 2> /dev/null
     t2=$(date +%s.%N)
     f=$(echo "$t1 - $t0" | bc -l); e=$(echo "$t2 - $t1" | bc -l)
     say "$(printf 'round %d: gen fid %6.1f s | gen eval-gen %6.1f s (features %s s, metrics %s s) | ratio %.2f | load %s -> %s' "$r" "$f" "$e" \

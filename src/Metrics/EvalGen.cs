@@ -1,5 +1,5 @@
 // `gen eval-gen A B --metrics fid,kid,is,pr,dc`: every requested metric of a generated set A against a
-// reference B from ONE feature pass per input (docs/methods/metrics.md "One pass"). The Inception runs
+// reference B from ONE feature pass per input (docs/methods/metrics.md §12, §14). The Inception runs
 // once per image and gives pool3 (FID, KID, precision/recall, density/coverage) and, when IS is asked
 // for, the logits of the same forward pass. One preprocessing serves every metric (torch-fidelity's by
 // default: it is the reference tool that computes all of these in one pass), and the record says which.
@@ -126,6 +126,10 @@ public static class EvalGen
                     if (reps.ContainsKey("density")) { reps["density"].Add(resampled.Density); reps["coverage"].Add(resampled.Coverage); }
                 }
                 if ((b + 1) % 20 == 0) log?.Report($"bootstrap {b + 1}/{o.Bootstrap}");
+                scope.Dispose();
+                MallocTuning.Trim();   // replicates fragment the untrimmed heap: in use stays flat, RSS would grow (docs/platform.md §7)
+                if (Environment.GetEnvironmentVariable("GEN_MALLOC_TRACE") is { Length: > 0 } && MallocTuning.Heap() is { } h)
+                    Console.Error.WriteLine($"malloc-trace replicate={b + 1} rss_mb={Environment.WorkingSet >> 20} heap_mb={h.System:F0} in_use_mb={h.InUse:F0} free_mb={h.Free:F0}");
             }
         }
         foreach (var (name, v) in point)

@@ -4,7 +4,7 @@
 // Forsyth draw 15 values of N between 5,000 and 50,000; Gen takes the user's list (`gen fid A B
 // --n-curve 500,1000,2000,5000`). A's features are extracted once for the largest N; each point uses
 // a random subset of that size (without replacement, seeded), B's statistics are fixed (docs/methods/metrics.md
-// "FID against N").
+// §15).
 using System.Diagnostics;
 using Gen.Metrics.Features;
 using Gen.Metrics.Sources;

@@ -1,5 +1,5 @@
 // k-nearest-neighbour manifold metrics of generated features against real ones (docs/methods/metrics.md
-// "Precision, recall, density, coverage"):
+// §13):
 //  * precision and recall, Kynkäänniemi et al. 2019 ("Improved Precision and Recall Metric for Assessing
 //    Generative Models"; kynkaat/improved-precision-and-recall-metric): each point of a set gets the
 //    radius of its k-th nearest neighbour in that set (itself excluded); precision is the fraction of

@@ -1,6 +1,6 @@
 // Per-class FID (intra-FID; Miyato & Koyama, "cGANs with Projection Discriminator", ICLR 2018): the FID of
 // each class of the generated set against the same class of the reference, and their mean
-// (docs/methods/metrics.md "Per-class FID"). The reference B is a labelled set (a dataset, or a folder of
+// (docs/methods/metrics.md §16). The reference B is a labelled set (a dataset, or a folder of
 // class subfolders); A is a folder of class subfolders (matched to B's classes by name, or by index when
 // the subfolders are named 0, 1, …) or a class-conditional generator checkpoint, sampled class by class
 // through its sampler's `class` option (the same seeds for every class).

@@ -23,6 +23,9 @@ public static partial class MallocTuning
         public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
     }
 
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
     [LibraryImport("libc", EntryPoint = "mallinfo2")]
     private static partial MallInfo2 MallInfo();
 
@@ -41,6 +44,19 @@ public static partial class MallocTuning
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Returns the heap's free pages to the system (glibc malloc_trim: the top of the heap and, with
+    /// madvise, free pages inside it). For loops whose allocation sizes vary from one iteration to the
+    /// next (bootstrap replicates): there the untrimmed heap fragments and grows while the memory in
+    /// use stays flat (measured with GEN_MALLOC_TRACE; docs/platform.md §7). No-op off glibc.
+    /// </summary>
+    public static void Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try { MallocTrim(0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
     /// <summary>Applies the settings once per process on glibc Linux; returns whether they took effect.</summary>

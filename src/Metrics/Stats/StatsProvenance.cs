@@ -1,4 +1,4 @@
-// Where a statistics file came from (docs/methods/metrics.md "Statistics that merge"): the extractor
+// Where a statistics file came from (docs/methods/metrics.md §17): the extractor
 // (network, layer, weights hash, preprocessing, dtype), the input (its spec, a content hash, the total
 // image count) and, for a shard, which part. Written into every .npz Gen makes (gen_provenance, a member
 // pytorch-fid does not read). Gen refuses to compare statistics whose extractor or preprocessing differ,
