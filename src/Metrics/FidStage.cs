@@ -11,13 +11,11 @@ using Gen.Pipeline.Stages;
 
 namespace Gen.Metrics;
 
-public sealed record FidStageParams
+/// <summary>The options every metric stage shares: the extractor and how it runs.</summary>
+public abstract record MetricStageParams
 {
     [Param("inception or fmnist (default: inception when its weights are installed, else fmnist)")]
     public ExtractorKind? Extractor { get; init; }
-
-    [Param("Images to sample from a checkpoint input; for folders and datasets, use only the first N")]
-    public int? N { get; init; }
 
     [Param("First seed when sampling a checkpoint input")]
     public long Seed { get; init; }
@@ -30,6 +28,14 @@ public sealed record FidStageParams
 
     [Param("libtorch intra-op threads (0 = default)")]
     public int Threads { get; init; }
+
+    public ExtractorOptions ExtractorOptions() => new() { Kind = Extractor, DType = Dtype, Batch = Batch, Threads = Threads };
+}
+
+public sealed record FidStageParams : MetricStageParams
+{
+    [Param("Images to sample from a checkpoint input; for folders and datasets, use only the first N")]
+    public int? N { get; init; }
 }
 
 public sealed class FidStage : IStageKind
@@ -57,8 +63,7 @@ public sealed class FidStage : IStageKind
     public StageOutcome Run(StageRun run)
     {
         FidStageParams p = Bind(run.Params, $"stage '{run.Name}'");
-        var options = new ExtractorOptions { Kind = p.Extractor, DType = p.Dtype, Batch = p.Batch, Threads = p.Threads };
-        var jobs = new MetricJobs(options, null, run.Log, run.Cancel);
+        var jobs = new MetricJobs(p.ExtractorOptions(), null, run.Log, run.Cancel);
         FidResult r = jobs.Fid(run.Inputs["a"], run.Inputs["b"], p.N, p.N, p.Seed);
         JsonNode json = JsonSerializer.SerializeToNode(r, Json.Options)!;
         AtomicFile.WriteAllText(MainOutput(run.OutputDir), json.ToJsonString(Json.Options));
@@ -66,22 +71,16 @@ public sealed class FidStage : IStageKind
     }
 }
 
-public sealed record EvalGenStageParams
+public sealed record EvalGenStageParams : MetricStageParams
 {
     [Param("Comma-separated metrics: fid, kid, is, pr, dc")]
     public string Metrics { get; init; } = "fid,kid,pr,dc";
-
-    [Param("inception or fmnist (default: inception when its weights are installed, else fmnist)")]
-    public ExtractorKind? Extractor { get; init; }
 
     [Param("Images of A: to sample from a checkpoint, or the first N of a folder or dataset")]
     public int? N { get; init; }
 
     [Param("Use only the first N reference images (default: all)")]
     public int? NRef { get; init; }
-
-    [Param("First seed when sampling a checkpoint input")]
-    public long Seed { get; init; }
 
     [Param("Neighbours for precision/recall")]
     public int KPr { get; init; } = Manifold.DefaultKPr;
@@ -94,15 +93,6 @@ public sealed record EvalGenStageParams
 
     [Param("Seed of the bootstrap resampling")]
     public long BootstrapSeed { get; init; }
-
-    [Param("float32 or bfloat16 feature extraction")]
-    public FeatureDType Dtype { get; init; } = FeatureDType.Float32;
-
-    [Param("Images per extraction batch")]
-    public int Batch { get; init; } = FeatureRunner.DefaultBatch;
-
-    [Param("libtorch intra-op threads (0 = default)")]
-    public int Threads { get; init; }
 
     public EvalGenOptions Options() => new()
     {
@@ -140,8 +130,7 @@ public sealed class EvalGenStage : IStageKind
     public StageOutcome Run(StageRun run)
     {
         EvalGenStageParams p = Bind(run.Params, $"stage '{run.Name}'");
-        var options = new ExtractorOptions { Kind = p.Extractor, DType = p.Dtype, Batch = p.Batch, Threads = p.Threads };
-        var jobs = new MetricJobs(options, null, run.Log, run.Cancel);
+        var jobs = new MetricJobs(p.ExtractorOptions(), null, run.Log, run.Cancel);
         EvalGenResult r = jobs.EvalGen(run.Inputs["a"], run.Inputs["b"], p.N, p.NRef, p.Seed, p.Options());
         JsonNode json = JsonSerializer.SerializeToNode(r, Json.Options)!;
         AtomicFile.WriteAllText(MainOutput(run.OutputDir), json.ToJsonString(Json.Options));

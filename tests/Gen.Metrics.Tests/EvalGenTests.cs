@@ -133,13 +133,7 @@ public sealed class EvalGenTests
         Assert.Contains("--shard", Assert.Throws<GenInputException>(() => Shard.Parse("a/3")).Message);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = GenCli.Run(args, o, e, interactive: false);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => GenRun.Run(args);
 
     private static string Samples(TempDir tmp, string name, int n, ulong seed)
     {

@@ -8,13 +8,7 @@ namespace Gen.Metrics.Tests;
 
 public sealed class MetricsCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = GenCli.Run(args, o, e, interactive: false);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => GenRun.Run(args);
 
     private static string Samples(TempDir tmp, int n, int size = 28)
     {

@@ -10,13 +10,7 @@ namespace Gen.Metrics.Tests;
 
 public sealed class PerClassFidTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = GenCli.Run(args, o, e, interactive: false);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => GenRun.Run(args);
 
     /// <summary>The reference's test images written as class subfolders named by <paramref name="name"/>(class).</summary>
     private static string AsClassFolders(ImageSet set, string root, Func<int, string> name)

@@ -14,6 +14,18 @@ internal static class TestInit
     internal static void Init() => TestProcess.Init(oneThread: false);
 }
 
+/// <summary>Runs `gen` in-process with captured output.</summary>
+public static class GenRun
+{
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Gen.Cli.GenCli.Run(args, o, e, interactive: false);
+        return (code, o.ToString(), e.ToString());
+    }
+}
+
 public static class Fixtures
 {
     public static string Path(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "fixtures", "metrics", name);
