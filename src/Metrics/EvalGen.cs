@@ -38,17 +38,20 @@ public sealed record EvalGenOptions
     {
         var list = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                        .Select(m => m.ToLowerInvariant()).Distinct().ToList();
-        if (list.Count == 0) throw new GenInputException($"--metrics is empty; give some of {string.Join(",", Known)}");
-        foreach (string m in list)
-            if (!Known.Contains(m)) throw new GenInputException($"--metrics: unknown metric '{m}'; known: {string.Join(", ", Known)}");
+        CheckMetrics(list);
         return list;
+    }
+
+    private static void CheckMetrics(IReadOnlyList<string> metrics)
+    {
+        if (metrics.Count == 0) throw new GenInputException($"--metrics is empty; give some of {string.Join(",", Known)}");
+        foreach (string m in metrics)
+            if (!Known.Contains(m)) throw new GenInputException($"--metrics: unknown metric '{m}'; known: {string.Join(", ", Known)}");
     }
 
     public void Validate()
     {
-        foreach (string m in Metrics)
-            if (!Known.Contains(m)) throw new GenInputException($"--metrics: unknown metric '{m}'; known: {string.Join(", ", Known)}");
-        if (Metrics.Count == 0) throw new GenInputException($"--metrics is empty; give some of {string.Join(",", Known)}");
+        CheckMetrics(Metrics);
         if (KPr < 1 || KDc < 1) throw new GenInputException($"--k-pr and --k-dc must be positive, got {KPr} and {KDc}");
         if (Bootstrap < 0) throw new GenInputException($"--bootstrap must be zero (off) or a number of replicates, got {Bootstrap}");
         if (Bootstrap is > 0 and < 20) throw new GenInputException($"--bootstrap {Bootstrap} is too few replicates for a 95% interval; use 20 or more (200 is usual)");
@@ -128,8 +131,7 @@ public static class EvalGen
                 if ((b + 1) % 20 == 0) log?.Report($"bootstrap {b + 1}/{o.Bootstrap}");
                 scope.Dispose();
                 MallocTuning.Trim();   // replicates fragment the untrimmed heap: in use stays flat, RSS would grow (docs/platform.md §7)
-                if (Environment.GetEnvironmentVariable("GEN_MALLOC_TRACE") is { Length: > 0 } && MallocTuning.Heap() is { } h)
-                    Console.Error.WriteLine($"malloc-trace replicate={b + 1} rss_mb={Environment.WorkingSet >> 20} heap_mb={h.System:F0} in_use_mb={h.InUse:F0} free_mb={h.Free:F0}");
+                if (MallocTuning.TraceEvery > 0 && (b + 1) % MallocTuning.TraceEvery == 0) MallocTuning.Trace($"replicate={b + 1}");
             }
         }
         foreach (var (name, v) in point)

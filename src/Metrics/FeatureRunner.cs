@@ -46,7 +46,7 @@ public static class FeatureRunner
         var clock = Stopwatch.StartNew();
         var told = new HashSet<string>(StringComparer.Ordinal);
         long done = 0, batches = 0;
-        int trace = int.TryParse(Environment.GetEnvironmentVariable("GEN_MALLOC_TRACE"), out int every) ? every : 0;
+        int trace = MallocTuning.TraceEvery;
         using var _ = no_grad();
         foreach (ImageBatch b in source.Batches(batchSize, cancel))
         {
@@ -62,8 +62,7 @@ public static class FeatureRunner
                 onOutputs(outputs);
             }
             done += b.Count;
-            if (trace > 0 && ++batches % trace == 0 && MallocTuning.Heap() is { } h)
-                Console.Error.WriteLine($"malloc-trace images={done} rss_mb={Environment.WorkingSet >> 20} heap_mb={h.System:F0} in_use_mb={h.InUse:F0} free_mb={h.Free:F0}");
+            if (trace > 0 && ++batches % trace == 0) MallocTuning.Trace($"images={done}");
             progress?.Report(new MetricProgress(stage, done, source.Count, done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
         }
         foreach (string note in source.Notes)

@@ -30,6 +30,18 @@ public abstract record MetricStageParams
     public int Threads { get; init; }
 
     public ExtractorOptions ExtractorOptions() => new() { Kind = Extractor, DType = Dtype, Batch = Batch, Threads = Threads };
+
+    public void CheckBatch(string where)
+    {
+        if (Batch <= 0) throw new GenInputException($"{where}: batch must be positive, got {Batch}");
+    }
+
+    /// <summary>What enters the stage key: batch size and threads change the result only by float rounding, so they stay out.</summary>
+    public JsonNode Semantic()
+    {
+        MetricStageParams s = this with { Batch = 0, Threads = 0 };
+        return JsonSerializer.SerializeToNode(s, s.GetType(), Json.Options)!;
+    }
 }
 
 public sealed record FidStageParams : MetricStageParams
@@ -55,9 +67,8 @@ public sealed class FidStage : IStageKind
     public JsonNode Resolve(JsonObject parameters, string where)
     {
         FidStageParams p = Bind(parameters, where);
-        if (p.Batch <= 0) throw new GenInputException($"{where}: batch must be positive, got {p.Batch}");
-        // The batch size and threads do not change the statistics beyond float rounding; they stay out of the key.
-        return JsonSerializer.SerializeToNode(p with { Batch = 0, Threads = 0 }, Json.Options)!;
+        p.CheckBatch(where);
+        return p.Semantic();
     }
 
     public StageOutcome Run(StageRun run)
@@ -115,7 +126,7 @@ public sealed class EvalGenStage : IStageKind
     private static EvalGenStageParams Bind(JsonObject given, string where)
     {
         var p = ParamSchema.Of<EvalGenStageParams>().Bind(new EvalGenStageParams(), given, where);
-        if (p.Batch <= 0) throw new GenInputException($"{where}: batch must be positive, got {p.Batch}");
+        p.CheckBatch(where);
         p.Options().Validate();
         return p;
     }
@@ -123,8 +134,7 @@ public sealed class EvalGenStage : IStageKind
     public JsonNode Resolve(JsonObject parameters, string where)
     {
         EvalGenStageParams p = Bind(parameters, where);
-        var canonical = p with { Metrics = string.Join(",", EvalGenOptions.Parse(p.Metrics).Order(StringComparer.Ordinal)), Batch = 0, Threads = 0 };
-        return JsonSerializer.SerializeToNode(canonical, Json.Options)!;
+        return (p with { Metrics = string.Join(",", EvalGenOptions.Parse(p.Metrics).Order(StringComparer.Ordinal)) }).Semantic();
     }
 
     public StageOutcome Run(StageRun run)

@@ -73,7 +73,7 @@ public sealed partial class MetricJobs
         if (a.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
             throw new GenInputException($"--n-curve needs A's images ('{a}' holds statistics); pass a folder or a generator checkpoint");
         using IFeatureExtractor e = Open(null, Preprocessing.PytorchFid);
-        using MetricInput ia = MetricInput.Resolve(a, nA ?? (IsGenerator(a) ? ns.Max() : null), seed, Log);
+        using MetricInput ia = MetricInput.Resolve(a, nA ?? (MetricInput.IsCheckpoint(a) ? ns.Max() : null), seed, Log);
         using Tensor fa = FeatureRunner.Collect(e, ia.Images!, Options.Batch, Progress, "A", Cancel);
         var (sb, rb) = Side(b, e, nB, seed, "B");
         if (sb.Dims != e.Info.Dims)
@@ -86,8 +86,4 @@ public sealed partial class MetricJobs
             warnings.Add($"counts at or below {e.Info.Dims} feature dimensions give rank-deficient covariances; the line is fitted through them anyway, drop them for a cleaner FID∞");
         return new FidVsNResult(e.Info.FrechetLabel, points, inf, slope, r2, ra, rb, ExtractorRecord.Of(e.Info), warnings, clock.Elapsed.TotalSeconds);
     }
-
-    private static bool IsGenerator(string spec) =>
-        (File.Exists(spec) && spec.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) ||
-        (Directory.Exists(spec) && File.Exists(Path.Combine(spec, "last.safetensors")));
 }

@@ -144,12 +144,9 @@ public sealed partial class MetricJobs(ExtractorOptions options, IProgress<Metri
     }
 
     /// <summary>The content hash of an input: a checkpoint file, a folder or a dataset split.</summary>
-    private static string InputHash(string spec)
-    {
-        string resolved = Directory.Exists(spec) && File.Exists(Path.Combine(spec, "last.safetensors")) ? Path.Combine(spec, "last.safetensors") : spec;
-        if (File.Exists(resolved)) return Gen.Pipeline.Stages.ContentHash.OfPath(resolved);
-        return Gen.Pipeline.Stages.ContentHash.OfData(spec, Gen.Pipeline.Data.Split.Test);
-    }
+    private static string InputHash(string spec) => MetricInput.IsCheckpoint(spec)
+        ? Gen.Pipeline.Stages.ContentHash.OfPath(Gen.Pipeline.Checkpoints.Checkpoint.ResolvePath(spec))
+        : Gen.Pipeline.Stages.ContentHash.OfData(spec, Gen.Pipeline.Data.Split.Test);
 
     public ScoreRecord InceptionScoreOf(string input, int? n, long seed, int splits)
     {

@@ -37,7 +37,7 @@ public sealed partial class MetricJobs
         var warnings = new List<string>();
         var results = new List<ClassFid>();
         InputRecord ra;
-        bool generator = IsGenerator(a);
+        bool generator = MetricInput.IsCheckpoint(a);
 
         ImageSet? generated = null;
         int[] mapToReference = [];

@@ -46,6 +46,16 @@ public static partial class MallocTuning
         }
     }
 
+    /// <summary>GEN_MALLOC_TRACE=K: diagnostic loops log the heap every K iterations (0 = off).</summary>
+    public static readonly int TraceEvery = int.TryParse(Environment.GetEnvironmentVariable("GEN_MALLOC_TRACE"), out int k) ? k : 0;
+
+    /// <summary>Writes one malloc-trace line to stderr (RSS and glibc's heap: obtained, in use, free) tagged with where the loop is.</summary>
+    public static void Trace(string position)
+    {
+        if (Heap() is { } h)
+            Console.Error.WriteLine($"malloc-trace {position} rss_mb={Environment.WorkingSet >> 20} heap_mb={h.System:F0} in_use_mb={h.InUse:F0} free_mb={h.Free:F0}");
+    }
+
     /// <summary>
     /// Returns the heap's free pages to the system (glibc malloc_trim: the top of the heap and, with
     /// madvise, free pages inside it). For loops whose allocation sizes vary from one iteration to the

@@ -176,6 +176,10 @@ public sealed class EvalGenTests
         var mixed = Run("stats", "merge", tmp.File("p0.npz"), tmp.File("q1.npz"), tmp.File("p2.npz"), "--out", tmp.File("x.npz"));
         Assert.Equal(2, mixed.Code);
         Assert.Contains("different inputs", mixed.Err);
+        // --n limits a folder first; the shards split what is left.
+        var limited = Run("stats", folder, "--extractor", "fmnist", "--n", "20", "--shard", "1/2", "--out", tmp.File("l1.npz"));
+        Assert.True(limited.Code == 0, limited.Err);
+        Assert.Equal(10, GaussianStats.Load(tmp.File("l1.npz")).Count);
         var notShard = Run("stats", "merge", tmp.File("one.npz"), "--out", tmp.File("x.npz"));
         Assert.Equal(2, notShard.Code);
         Assert.Contains("not a shard", notShard.Err);

@@ -85,8 +85,9 @@ public sealed class FolderSource : IImageSource
         _files = files;
     }
 
-    /// <summary>Images start … start+count−1 of the folder's sorted listing.</summary>
-    public FolderSource Slice(int start, int count) => new(Folder, _files.AsSpan(start, count).ToArray()) { Part = $" (images {start}…{start + count - 1})" };
+    /// <summary>Images start … start+count−1 of the folder's sorted listing (only those files are decoded).</summary>
+    public FolderSource Slice(int start, int count, string? label = null) =>
+        new(Folder, _files.AsSpan(start, count).ToArray()) { Part = Part + (label ?? $" (images {start}…{start + count - 1})") };
 
     private string Part { get; init; } = "";
 

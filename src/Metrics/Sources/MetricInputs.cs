@@ -30,8 +30,6 @@ public readonly record struct Shard(int Index, int Count)
         int start = (int)((long)Index * total / Count), end = (int)((long)(Index + 1) * total / Count);
         return (start, end - start);
     }
-
-    public override string ToString() => $"{Index}/{Count}";
 }
 
 public sealed class MetricInput : IDisposable
@@ -92,36 +90,14 @@ public sealed class MetricInput : IDisposable
         return new MetricInput(spec, InputKind.Dataset, null, new ImageSetSource(set));
     }
 
-    private static bool IsCheckpoint(string spec)
+    /// <summary>Whether an input names a generator checkpoint: a .safetensors file, or a run folder holding last.safetensors.</summary>
+    public static bool IsCheckpoint(string spec)
     {
         if (File.Exists(spec)) return spec.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
         return Directory.Exists(spec) && File.Exists(Path.Combine(spec, "last.safetensors"));
     }
 
-    private static IImageSource Limit(FolderSource folder, int? n) => n is null || n >= folder.Count ? folder : new Prefix(folder, n.Value);
+    private static FolderSource Limit(FolderSource folder, int? n) => n is null || n >= folder.Count ? folder : folder.Slice(0, n.Value, $" (first {n})");
 
     public void Dispose() => Images?.Dispose();
-
-    /// <summary>The first n images of a source.</summary>
-    private sealed class Prefix(IImageSource inner, int n) : IImageSource
-    {
-        public string Name => $"{inner.Name} (first {n})";
-        public int Count => n;
-        public IReadOnlyList<string> Notes => inner.Notes;
-
-        public IEnumerable<ImageBatch> Batches(int batchSize, CancellationToken cancel = default)
-        {
-            int left = n;
-            foreach (ImageBatch b in inner.Batches(batchSize, cancel))
-            {
-                if (left <= 0) yield break;
-                if (b.Count <= left) { left -= b.Count; yield return b; continue; }
-                int per = b.Channels * b.Height * b.Width;
-                yield return b with { Pixels = b.Pixels.AsSpan(0, left * per).ToArray(), Count = left };
-                yield break;
-            }
-        }
-
-        public void Dispose() => inner.Dispose();
-    }
 }
