@@ -61,12 +61,12 @@ public static class ClassifierEval
     }
 
     public static void CheckCompatible(ClassifierConfig config, ImageSet data) =>
-        Check(config.ResNet.InChannels, config.ImageSize, config.ImageSize, config.Dataset, data);
+        CheckCompatible(config.ResNet.InChannels, config.ImageSize, config.ImageSize, config.Dataset, data);
 
     public static void CheckCompatible(IClassifier model, ImageSet data) =>
-        Check(model.Channels, model.Height, model.Width, model.TrainingData, data);
+        CheckCompatible(model.Channels, model.Height, model.Width, model.TrainingData, data);
 
-    private static void Check(int channels, int height, int width, string trainedOn, ImageSet data)
+    public static void CheckCompatible(int channels, int height, int width, string trainedOn, ImageSet data)
     {
         if (data.Channels != channels)
             throw new GenInputException($"'{data.Name}' has {data.Channels}-channel images but the classifier was trained on {channels}-channel images; evaluate it on data like its training set ({trainedOn})");

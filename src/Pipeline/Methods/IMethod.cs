@@ -28,7 +28,17 @@ public sealed class TrainContext
     public required string OutputDir { get; init; }
     public IProgress<string>? Log { get; init; }
     public CancellationToken Cancel { get; init; }
+
+    /// <summary>The checkpoint the run warm-starts from (--init), if any.</summary>
+    public string? Init { get; init; }
+
+    /// <summary>True when the run continues from its resume state (the warm start is then ignored).</summary>
+    public bool Resume { get; init; }
 }
+
+/// <summary>A run that precedes the requested one (e.g. stage 1 of a two-stage recipe): it trains in
+/// the subfolder <paramref name="Folder"/> of the run folder, and the next run starts from its weights.</summary>
+public sealed record TrainPhase(string Folder, TrainParams Params, TrainConfig Train, RunOptions Run);
 
 /// <summary>A method's training run: the step, the final training options, hooks and records.</summary>
 public sealed record TrainPlan
@@ -67,6 +77,10 @@ public interface IMethod
     /// <summary>Run defaults (threads, log and checkpoint cadence) of the recipe.</summary>
     RunOptions RunDefaults(TrainParams p) => new();
 
+    /// <summary>Runs to train before the requested one, and the options of the requested run itself
+    /// (default: none before, the options unchanged).</summary>
+    (IReadOnlyList<TrainPhase> Before, TrainParams Final) Phases(TrainParams p, TrainConfig train, RunOptions run) => ([], p);
+
     /// <summary>Builds the run; <paramref name="storedModelConfig"/> is the model config of the run being resumed.</summary>
     TrainPlan Plan(TrainParams p, TrainConfig train, ImageSet data, JsonNode? storedModelConfig, TrainContext ctx);
 
@@ -104,6 +118,9 @@ public abstract class Method<TParams, TConfig> : IMethod where TParams : TrainPa
 
     public virtual RunOptions RunDefaults(TParams p) => new();
     RunOptions IMethod.RunDefaults(TrainParams p) => RunDefaults((TParams)p);
+
+    public virtual (IReadOnlyList<TrainPhase> Before, TrainParams Final) Phases(TParams p, TrainConfig train, RunOptions run) => ([], p);
+    (IReadOnlyList<TrainPhase> Before, TrainParams Final) IMethod.Phases(TrainParams p, TrainConfig train, RunOptions run) => Phases((TParams)p, train, run);
 
     /// <summary>The model config for a new run (validated).</summary>
     public abstract TConfig BuildConfig(TParams p, ImageSet data);

@@ -102,6 +102,8 @@ public sealed class TrainStage(IMethod method) : IStageKind
     /// <summary>
     /// Trains. <paramref name="data"/> replaces loading Params.Data (tests pass in-memory sets);
     /// <paramref name="inputHashes"/> comes from the runner (otherwise the inputs are hashed here).
+    /// A method with earlier phases (IMethod.Phases) trains each in its subfolder first, skipping a
+    /// finished one on --resume, and the requested run starts from the last phase's weights.
     /// </summary>
     public TrainResult Train(TrainRequest r, string outDir, bool resume, IProgress<TrainProgress>? progress = null,
                              IProgress<string>? log = null, CancellationToken cancel = default, ImageSet? data = null,
@@ -110,8 +112,43 @@ public sealed class TrainStage(IMethod method) : IStageKind
         r.Params.Validate();
         Denormals.Configure(r.Run.Threads);   // before the first tensor op: libtorch's worker threads inherit flush-to-zero
         ImageSet train = data ?? DatasetCatalog.Load(r.Params.Data, Split.Train, log);
+        var (before, final) = method.Phases(r.Params, r.Train, r.Run);
+        if (before.Count == 0) return TrainOne(r, outDir, resume, progress, log, cancel, train, data is null, inputHashes);
+
+        bool started = File.Exists(Path.Combine(outDir, Trainer.StateFile));
+        if (!resume) Trainer.CheckFolder(outDir, false);
+        foreach (TrainPhase phase in before)
+        {
+            string sub = Path.Combine(outDir, phase.Folder);
+            bool hasState = File.Exists(Path.Combine(sub, Trainer.StateFile));
+            if (!(resume && (started || Finished(sub))))
+            {
+                if (resume && !hasState && !started) Trainer.CheckFolder(sub, true);   // nothing at all to resume
+                log?.Report($"{phase.Folder}: training in {sub}");
+                var req = new TrainRequest(phase.Params with { Data = r.Params.Data }, phase.Train, phase.Run) { Init = r.Init };
+                TrainResult res = TrainOne(req, sub, resume && hasState, progress, log, cancel, train, data is null, inputHashes);
+                if (res.Interrupted) return res;
+            }
+            r = r with { Init = Trainer.LastPath(sub) };
+        }
+        r = r with { Params = final };
+        return TrainOne(r, outDir, resume && started, progress, log, cancel, train, data is null, null);
+    }
+
+    /// <summary>True when <paramref name="runDir"/> holds a run that reached its planned steps.</summary>
+    private static bool Finished(string runDir)
+    {
+        string cfg = Path.Combine(runDir, Trainer.ConfigFile), last = Trainer.LastPath(runDir);
+        if (!File.Exists(cfg) || !File.Exists(last)) return false;
+        long? total = JsonNode.Parse(File.ReadAllText(cfg))?["total_steps"]?.GetValue<long>();
+        return total is { } t && Checkpoints.Checkpoint.ReadInfo(last).Step >= t;
+    }
+
+    private TrainResult TrainOne(TrainRequest r, string outDir, bool resume, IProgress<TrainProgress>? progress, IProgress<string>? log,
+                                 CancellationToken cancel, ImageSet train, bool hashData, IReadOnlyDictionary<string, string>? inputHashes)
+    {
         var inputs = new List<StageInput>();
-        if (data is null)
+        if (hashData)
             inputs.Add(new StageInput(DataInput, r.Params.Data, inputHashes?.GetValueOrDefault(DataInput) ?? ContentHash.OfData(r.Params.Data, Split.Train)));
         if (r.Init is not null)
             inputs.Add(new StageInput(InitInput, r.Init, inputHashes?.GetValueOrDefault(InitInput) ?? ContentHash.OfPath(Checkpoints.Checkpoint.ResolvePath(r.Init))));
@@ -119,7 +156,7 @@ public sealed class TrainStage(IMethod method) : IStageKind
         string statePath = Path.Combine(outDir, Trainer.StateFile), configPath = Path.Combine(outDir, Trainer.ConfigFile);
         JsonNode? stored = resume && File.Exists(statePath) && File.Exists(configPath)
             ? JsonNode.Parse(File.ReadAllText(configPath))?["model"] : null;
-        var ctx = new TrainContext { OutputDir = outDir, Log = log, Cancel = cancel };
+        var ctx = new TrainContext { OutputDir = outDir, Log = log, Cancel = cancel, Init = r.Init, Resume = resume };
         TrainPlan plan = method.Plan(r.Params, r.Train, train, stored, ctx);
         using ITrainMethod trainMethod = plan.Method;
 
