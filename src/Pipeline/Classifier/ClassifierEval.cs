@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 
 namespace Gen.Pipeline.Classifier;
 
-public sealed record ClassifierReport(double Accuracy, int Count, int[,] Confusion, int[] Predictions, float[] Confidence)
+/// <summary>Energy is E(x) = −logsumexp of the logits (the classifier read as an energy model, Grathwohl et al. 2020).</summary>
+public sealed record ClassifierReport(double Accuracy, int Count, int[,] Confusion, int[] Predictions, float[] Confidence, float[] Energy)
 {
     /// <summary>Recall per true class (row-normalised diagonal).</summary>
     public double[] PerClassAccuracy()
@@ -33,6 +34,7 @@ public static class ClassifierEval
         var confusion = new int[k, k];
         var predictions = new int[data.Count];
         var confidence = new float[data.Count];
+        var energy = new float[data.Count];
         int correct = 0, labelled = 0;
         using var _ = no_grad();
         foreach (int[] idx in Batches.Sequential(data.Count, batchSize))
@@ -40,7 +42,9 @@ public static class ClassifierEval
             cancel.ThrowIfCancellationRequested();
             using var guard = NativeCallGuard.Enter();
             using var scope = NewDisposeScope();
-            Tensor probs = nn.functional.softmax(model.Logits(Batches.Float(data, idx)), 1);
+            Tensor logits = model.Logits(Batches.Float(data, idx));
+            Tensor probs = nn.functional.softmax(logits, 1);
+            float[] e = logits.logsumexp(1).neg().data<float>().ToArray();
             var (conf, pred) = probs.max(1);
             long[] p = pred.data<long>().ToArray();
             float[] c = conf.data<float>().ToArray();
@@ -49,6 +53,7 @@ public static class ClassifierEval
                 int n = idx[i];
                 predictions[n] = (int)p[i];
                 confidence[n] = c[i];
+                energy[n] = e[i];
                 int truth = data.Labels[n];
                 if (truth < 0 || truth >= k) continue;
                 labelled++;
@@ -57,7 +62,7 @@ public static class ClassifierEval
             }
         }
         double acc = labelled == 0 ? double.NaN : (double)correct / labelled;
-        return new ClassifierReport(acc, labelled, confusion, predictions, confidence);
+        return new ClassifierReport(acc, labelled, confusion, predictions, confidence, energy);
     }
 
     public static void CheckCompatible(ClassifierConfig config, ImageSet data) =>

@@ -31,6 +31,7 @@ namespace Gen.Cli
             root.Subcommands.Add(SampleCommand.Create(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Eval(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Classify(registry, cli));
+            root.Subcommands.Add(ClassifierCommands.Robust(registry, cli));
             root.Subcommands.Add(ProbeCommand.Probe(registry, cli));
             root.Subcommands.Add(RunCommand.Create(registry, cli));
             root.Subcommands.Add(DataCommands.Create(cli));

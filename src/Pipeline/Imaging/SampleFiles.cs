@@ -10,8 +10,8 @@ namespace Gen.Pipeline.Imaging;
 
 public static class SampleFiles
 {
-    public static void WriteGrid(string path, byte[] images, int count, int c, int h, int w, int scale = 2) =>
-        Grid.WritePng(path, images, count, c, h, w, new GridOptions { Scale = scale });
+    public static void WriteGrid(string path, byte[] images, int count, int c, int h, int w, int scale = 2, int columns = 8) =>
+        Grid.WritePng(path, images, count, c, h, w, new GridOptions { Scale = scale, NRow = columns });
 
     /// <summary>One PNG per image, named by its seed, into <paramref name="folder"/>.</summary>
     public static void WriteFolder(string folder, byte[] images, IReadOnlyList<long> seeds, int c, int h, int w)

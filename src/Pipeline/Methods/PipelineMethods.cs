@@ -8,5 +8,5 @@ namespace Gen.Pipeline.Methods;
 public static class PipelineMethods
 {
     public static MethodRegistry AddPipeline(this MethodRegistry registry) =>
-        registry.Add(new ClassifierTraining()).Add(new SampleStage(registry)).Add(new EvalClassifierStage(registry));
+        registry.Add(new ClassifierTraining()).Add(new SampleStage(registry)).Add(new EvalClassifierStage(registry)).Add(new RobustStage(registry));
 }

@@ -22,8 +22,15 @@ public sealed record SampleParams
     [Param("Explicit seeds, e.g. 0-63 or 1,5,9 (overrides --seed and --n)")]
     public string? Seeds { get; init; }
 
+    [Param("Images per row of the --grid (10 gives one class per column when the class is seed mod 10)")]
+    public int Columns { get; init; } = 8;
+
     /// <summary>The seeds to sample, in order (one-line errors for bad text).</summary>
-    public IReadOnlyList<long> SeedList() => Seeds is { } s ? SampleStage.ParseSeeds(s) : SampleStage.Range(Seed, N);
+    public IReadOnlyList<long> SeedList()
+    {
+        if (Columns < 1) throw new GenInputException($"--columns must be positive, got {Columns}");
+        return Seeds is { } s ? SampleStage.ParseSeeds(s) : SampleStage.Range(Seed, N);
+    }
 }
 
 public sealed record SampleResult(string Checkpoint, string Model, long Step, IReadOnlyList<long> Seeds, int Channels, int Height, int Width,
@@ -88,7 +95,7 @@ public sealed class SampleStage(MethodRegistry registry) : IStageKind
         byte[] images = sampler.Sample(seeds, progress, cancel);
         double seconds = clock.Elapsed.TotalSeconds;
         int c = sampler.Channels, h = sampler.Height, w = sampler.Width;
-        if (grid is not null) SampleFiles.WriteGrid(grid, images, seeds.Count, c, h, w);
+        if (grid is not null) SampleFiles.WriteGrid(grid, images, seeds.Count, c, h, w, columns: p.Columns);
         if (folder is not null) SampleFiles.WriteFolder(folder, images, seeds, c, h, w);
         if (npz is not null) SampleFiles.WriteNpz(npz, images, seeds, c, h, w);
         long step = sampler is IModel m ? m.Step : 0;

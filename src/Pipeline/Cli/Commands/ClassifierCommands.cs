@@ -64,6 +64,53 @@ public static class ClassifierCommands
         if (res.Grid is not null) console.MarkupLine($"prediction grid: {Markup.Escape(res.Grid)}");
     }
 
+    public static Command Robust(MethodRegistry registry, Func<CliContext> cli)
+    {
+        var command = new Command("robust", "PGD robustness of any checkpoint that classifies: clean and robust accuracy, optionally beside a baseline");
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A classifier checkpoint or run folder" };
+        command.Arguments.Add(checkpoint);
+        var options = new ParamOptions(ParamSchema.Of<RobustParams>().Specs, command);
+        var baseline = new Option<string?>("--baseline") { Description = "A second classifier evaluated under the same attacks, printed side by side" };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        foreach (Option o in new Option[] { baseline, threads, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            var p = ParamSchema.Of<RobustParams>().Bind(new RobustParams(), options.Given(r), "gen robust");
+            p.Build();
+            Denormals.Configure(r.GetValue(threads));
+            var stage = new RobustStage(registry);
+            var log = new SyncProgress<string>(m => c.Err.WriteLine(m));
+            var results = new List<RobustResult> { stage.Evaluate(r.GetValue(checkpoint)!, p, log, c.Cancel) };
+            if (r.GetValue(baseline) is { } b) results.Add(stage.Evaluate(b, p, log, c.Cancel));
+            if (r.GetValue(json)) { c.WriteJson(RobustStage.ToJson(results)); return ExitCodes.Ok; }
+            var table = new Table().Border(TableBorder.Rounded)
+                .Title(Markup.Escape($"{results[0].Data}, first {results[0].Report.Count} images, PGD-{p.Steps}" + (p.Restarts > 1 ? $" × {p.Restarts} restarts" : "")));
+            table.AddColumn("accuracy");
+            foreach (var res in results) table.AddColumn(new TableColumn(Markup.Escape(res.Model)).RightAligned());
+            if (results.Count == 2) table.AddColumn(new TableColumn("difference").RightAligned());
+            string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);
+            string Diff(double a, double b2) => (a >= b2 ? "+" : "") + (100 * (a - b2)).ToString("F1", CultureInfo.InvariantCulture);
+            var clean = new List<string> { "clean" };
+            clean.AddRange(results.Select(x => Pct(x.Report.CleanAccuracy)));
+            if (results.Count == 2) clean.Add(Diff(results[0].Report.CleanAccuracy, results[1].Report.CleanAccuracy));
+            table.AddRow(clean.ToArray());
+            for (int k = 0; k < results[0].Report.Rows.Count; k++)
+            {
+                var row0 = results[0].Report.Rows[k];
+                var cells = new List<string> { Markup.Escape($"{(row0.Threat == "l2" ? "L2" : "L∞")} ε = {row0.Eps.ToString("G3", CultureInfo.InvariantCulture)}") };
+                cells.AddRange(results.Select(x => Pct(x.Report.Rows[k].Accuracy)));
+                if (results.Count == 2) cells.Add(Diff(results[0].Report.Rows[k].Accuracy, results[1].Report.Rows[k].Accuracy));
+                table.AddRow(cells.ToArray());
+            }
+            c.Console.Write(table);
+            foreach (var res in results) c.Console.MarkupLine(Markup.Escape($"{res.Model}: {res.Checkpoint}"));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     public static Command Classify(MethodRegistry registry, Func<CliContext> cli)
     {
         var command = new Command("classify", "Label images with any checkpoint that classifies: class, probability per image");
@@ -95,6 +142,7 @@ public static class ClassifierCommands
                 label = report.Predictions[i],
                 @class = classifier.ClassNames.ElementAtOrDefault(report.Predictions[i]) ?? report.Predictions[i].ToString(CultureInfo.InvariantCulture),
                 probability = report.Confidence[i],
+                energy = report.Energy[i],
                 truth = data.Labels[i] >= 0 ? data.Labels[i] : (int?)null,
             }).ToList();
             if (r.GetValue(json))
@@ -103,10 +151,10 @@ public static class ClassifierCommands
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded);
-            foreach (string h in new[] { "#", "class", "p", "truth" }) table.AddColumn(h);
+            foreach (string h in new[] { "#", "class", "p", "energy", "truth" }) table.AddColumn(h);
             foreach (var row in rows.Take(200))
                 table.AddRow(row.index.ToString(CultureInfo.InvariantCulture), Markup.Escape($"{row.label} {row.@class}"),
-                             row.probability.ToString("F3", CultureInfo.InvariantCulture), row.truth?.ToString(CultureInfo.InvariantCulture) ?? "");
+                             row.probability.ToString("F3", CultureInfo.InvariantCulture), row.energy.ToString("F3", CultureInfo.InvariantCulture), row.truth?.ToString(CultureInfo.InvariantCulture) ?? "");
             c.Console.Write(table);
             if (rows.Count > 200) c.Console.MarkupLine($"… {rows.Count - 200} more (use --json for all)");
             if (report.Count > 0) c.Console.MarkupLine($"accuracy on the {report.Count} labelled images: {(100 * report.Accuracy).ToString("F2", CultureInfo.InvariantCulture)}%");
