@@ -32,7 +32,8 @@ gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
 # 3. The default job ----------------------------------------------------------------------------
 # Default: a sample grid from the bundled diffusion checkpoint (trained by Gen on Fashion-MNIST, see
 # assets/diffusion/README.md) and its FD-FMNIST against the bundled Fashion-MNIST test statistics.
-# `./run.sh classifier` runs the foundation's demo instead (a 2-epoch ResNet classifier).
+# `./run.sh classifier` runs the foundation's demo instead (a 2-epoch ResNet classifier); `./run.sh jem`
+# samples a class grid from the bundled JEM-AT model and measures its robustness.
 job="${1:-sample}"
 case "$job" in
   sample)
@@ -60,5 +61,13 @@ case "$job" in
     say "test accuracy, confusion matrix and a captioned prediction grid"
     gen eval classifier "$run" --data fashion-mnist:test --grid "$run/predictions.png" --n 64
     echo "training curves: $run/plots/";;
-  *) echo "error: unknown job '$job'; use ./run.sh (sample grid + FID) or ./run.sh classifier" >&2; exit 2;;
+  jem)
+    model=assets/jem/fmnist-jem-at.safetensors
+    out=runs/jem-demo; mkdir -p "$out"
+    say "a 10×10 class grid from the bundled JEM-AT model ($model): one class per column"
+    gen sample "$model" --n 100 --columns 10 --grid "$out/grid.png" --threads 2
+    say "its clean and PGD-20 accuracy on the first 1,000 Fashion-MNIST test images"
+    gen robust "$model" --attacks l2:0.5,l2:1,linf:0.05,linf:0.1 --n 1000 --threads 2
+    echo "grid: $out/grid.png";;
+  *) echo "error: unknown job '$job'; use ./run.sh (sample grid + FID), ./run.sh classifier or ./run.sh jem" >&2; exit 2;;
 esac

@@ -42,7 +42,7 @@ for s in seeds:
     g = next(x for x in gates if x["seed"] == s)
     print(f"seed {s} B2: self-accuracy {gen['self_accuracy']:.2f}, plain agreement {gen['judge_agreement']:.2f}, "
           f"s(test) {gen['s_test']:.2f}, s(p0) {gen['s_p0']:.2f}, s(samples) {gen['s_samples']:.2f}, gap {gen['energy_gap']:.2f}, "
-          f"{gen['steps']} steps of {gen['step_size']}; FD-FMNIST {fd.get('value', fd.get('fd', fd))}")
+          f"{gen['steps']} steps of {gen['step_size']}; FD-FMNIST {fd['value']:.2f} (N = {fd['a']['n']})")
     print(f"seed {s} B3: NaN {nan}; max T logged by step 150 {t150:.1f}, final T {max(r.get('t', 0) for r in train):.1f}; "
           f"stage 2 − stage 1 (clean, L2 .5/1/1.5, L∞ .05/.1): {g['stage2_minus_stage1']}")
     print(f"seed {s} cost: plain {[r for r in pl if 'loss' in r][-1]['elapsed_s']:.0f} s, stage 1 {[r for r in s1 if 'loss' in r][-1]['elapsed_s']:.0f} s, "

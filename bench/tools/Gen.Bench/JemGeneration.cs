@@ -1,4 +1,4 @@
-// gen-bench jem-gen: the generation checks of docs/methods/jem-at.md §4 (B2) for a jem checkpoint.
+// gen-bench jem-gen: the generation checks of bench/RESULTS.md "JEM-AT" (B2) for a jem checkpoint.
 // Samples N images for seeds 0..N−1 (class seed mod K), then reports the model's own accuracy on
 // them, a judge classifier's agreement with the intended class, and the energy gap
 // mean s(test) − mean s(p0) over N test images and N p0 seeds (s = logsumexp of the logits).

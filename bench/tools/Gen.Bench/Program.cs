@@ -1,6 +1,6 @@
 // gen-bench: measurements that need more control than the gen CLI gives.
 //   gen-bench matmul [--n 2048] [--threads T] [--dtype f32|bf16]
-//   gen-bench jem-gen --model RUN [--judge CKPT] [--n 100] [--steps K]   (docs/methods/jem-at.md B2)
+//   gen-bench jem-gen --model RUN [--judge CKPT] [--n 100] [--steps K]   (bench/RESULTS.md "JEM-AT", B2)
 //   gen-bench classifier-step [--rounds 5] [--steps 30] [--batch 128] [--threads T] [--width 32] [--stem-stride 2]
 // classifier-step interleaves rounds of fp32 matmul and classifier training steps in one process,
 // so the achieved GFLOP/s and the matmul peak come from the same load conditions.

@@ -1,4 +1,4 @@
-// A jem checkpoint as a classifier and a sampler (docs/methods/jem-at.md §2 "Generation sampler").
+// A jem checkpoint as a classifier and a sampler (docs/methods/jem-at.md §1, §4).
 // It classifies like any classifier (its logits also give the energy), and it generates by the
 // official code's deterministic ascent: from a p0 seed, K steps of x ← clip(x + α·g/‖g‖₂) with
 // g = ∇x f(x)[y], no noise. Image i uses only seed i (its p0 draw and class seed mod K unless --class),

@@ -124,7 +124,7 @@ public sealed class WideResNet : Module<Tensor, Tensor>
     }
 }
 
-/// <summary>The stage-2 T curriculum's state (docs/methods/jem-at.md §2.5), saved with the weights.</summary>
+/// <summary>The stage-2 T curriculum's state (docs/methods/jem-at.md §2, stage 2 step 4), saved with the weights.</summary>
 public sealed class CurriculumState : Module
 {
     private readonly Tensor t, window, count;

@@ -216,7 +216,9 @@ public sealed class JemTraining : Method<JemParams, JemConfig>
         if (config.Stage == JemConfig.Stage2)
         {
             row["t"] = method.Network.Curriculum.T;
-            extra = string.Create(CultureInfo.InvariantCulture, $", T {method.Network.Curriculum.T}, windowed AUC {method.Network.Curriculum.WindowMean:F3}");
+            extra = method.Network.Curriculum.Count == 0
+                ? $", T {method.Network.Curriculum.T} (AUC window just cleared)"
+                : string.Create(CultureInfo.InvariantCulture, $", T {method.Network.Curriculum.T}, windowed AUC {method.Network.Curriculum.WindowMean:F3}");
         }
         log?.Report(string.Create(CultureInfo.InvariantCulture,
             $"step {step}: clean {r.CleanAccuracy:F3}, PGD-{steps} {config.Threat} {config.Eps:G3} {r.Rows[0].Accuracy:F3} on {r.Count} test images{extra}"));

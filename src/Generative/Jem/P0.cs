@@ -1,4 +1,4 @@
-// The seed distribution p0 of contrastive samples and generation (docs/methods/jem-at.md §3: Fashion-
+// The seed distribution p0 of contrastive samples and generation (docs/methods/jem-at.md §4: Fashion-
 // MNIST has no out-of-distribution pool like CIFAR's TinyImages, so p0 is made from the data): half
 // of the seeds are uniform noise on a (H/4)×(W/4) grid, bilinearly upsampled; the other half are
 // training images whose 4×4 grid of patches is shuffled (local texture kept, global shape destroyed).

@@ -1,5 +1,5 @@
 // Projected gradient ascent on a classifier's input (Madry et al. 2018), the one attack and input
-// optimiser of Gen (docs/methods/jem-at.md §3): adversarial training, the robustness verb, and the
+// optimiser of Gen (docs/methods/jem-at.md §2): adversarial training, the robustness verb, and the
 // energy model's contrastive samples and generator all call it.
 //
 // Steps as the official DAT code's attack_steps.py: L∞ moves by α·sign(g) and projects onto

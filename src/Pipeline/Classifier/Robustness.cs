@@ -1,4 +1,4 @@
-// PGD robustness of any IClassifier (docs/methods/jem-at.md §3): clean accuracy and accuracy under a
+// PGD robustness of any IClassifier (docs/methods/jem-at.md §2 "Robust evaluation"): clean accuracy and accuracy under a
 // white-box PGD attack, per threat radius. An image counts as robust when it is classified correctly
 // clean and after every restart of the attack (the first restart starts at x, later ones at a uniform
 // point of the ball, Madry et al. 2018).

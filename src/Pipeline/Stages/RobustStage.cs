@@ -1,4 +1,4 @@
-// PGD robustness of any classifier checkpoint (docs/methods/jem-at.md §3 "Robust eval"): clean and
+// PGD robustness of any classifier checkpoint (docs/methods/jem-at.md §1, §2): clean and
 // robust accuracy on the first --n labelled images, for one threat model and a list of radii (or a
 // list of threat:radius pairs), optionally beside a baseline checkpoint under the same attacks.
 // `gen robust` and the pipeline's robust stage (which writes robust.json).
@@ -42,6 +42,9 @@ public sealed record RobustParams
 
     [Param("Seed of the random restarts")]
     public long Seed { get; init; }
+
+    [Param("libtorch intra-op threads (0 = default)")]
+    public int Threads { get; init; }
 
     public IReadOnlyList<PgdAttack> Build()
     {
@@ -91,7 +94,7 @@ public sealed class RobustStage(MethodRegistry registry) : IStageKind
     {
         var p = ParamSchema.Of<RobustParams>().Bind(new RobustParams(), parameters, where);
         p.Build();
-        return JsonSerializer.SerializeToNode(p with { Batch = 0 }, Json.Options)!;
+        return JsonSerializer.SerializeToNode(p with { Batch = 0, Threads = 0 }, Json.Options)!;   // neither changes the result
     }
 
     public string MainOutput(string outputDir) => Path.Combine(outputDir, FileName);
@@ -100,6 +103,7 @@ public sealed class RobustStage(MethodRegistry registry) : IStageKind
     {
         var p = ParamSchema.Of<RobustParams>().Bind(new RobustParams(), run.Params, $"stage '{run.Name}'");
         if (run.Inputs.TryGetValue("data", out string? data)) p = p with { Data = data };
+        Denormals.Configure(p.Threads);
         var results = new List<RobustResult> { Evaluate(run.Inputs["checkpoint"], p, run.Log, run.Cancel) };
         if (run.Inputs.TryGetValue("baseline", out string? baseline)) results.Add(Evaluate(baseline, p, run.Log, run.Cancel));
         JsonObject json = ToJson(results);

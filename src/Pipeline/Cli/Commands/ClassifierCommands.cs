@@ -71,15 +71,14 @@ public static class ClassifierCommands
         command.Arguments.Add(checkpoint);
         var options = new ParamOptions(ParamSchema.Of<RobustParams>().Specs, command);
         var baseline = new Option<string?>("--baseline") { Description = "A second classifier evaluated under the same attacks, printed side by side" };
-        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
-        foreach (Option o in new Option[] { baseline, threads, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { baseline, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
             CliContext c = cli();
             var p = ParamSchema.Of<RobustParams>().Bind(new RobustParams(), options.Given(r), "gen robust");
             p.Build();
-            Denormals.Configure(r.GetValue(threads));
+            Denormals.Configure(p.Threads);
             var stage = new RobustStage(registry);
             var log = new SyncProgress<string>(m => c.Err.WriteLine(m));
             var results = new List<RobustResult> { stage.Evaluate(r.GetValue(checkpoint)!, p, log, c.Cancel) };
