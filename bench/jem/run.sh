@@ -3,7 +3,7 @@
 # for each seed, then measures B1 (robustness, also against the plain snapshot of matched clean
 # accuracy), B2 (generation: self-accuracy, plain agreement, energy gap, FD-FMNIST of 1,000 samples),
 # B3 (stability: NaN, T by iteration 150, stage 2 vs stage 1) and the cost beside the matmul peak.
-# Run alone on a quiet machine. Usage: bench/jem/run.sh [SEED ...]   (default: 0)
+# Run alone on a quiet machine. Usage: [JEM_ARGS="--attack-eps 0.5"] bench/jem/run.sh [SEED ...]   (default: 0)
 # Results: $BENCH_OUT/seedS/*.json, then bench/jem/summarize.py prints the RESULTS.md rows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +21,7 @@ for s in "${seeds[@]}"; do
   d="$out/seed$s"; mkdir -p "$d"
   bench matmul > "$d/matmul-before.txt"
   [ -f "$d/plain/last.safetensors" ] || gen train jem --stage plain --seed "$s" --out "$d/plain" --json > "$d/train-plain.json"
-  [ -f "$d/jem/last.safetensors" ] || gen train jem --stage both --seed "$s" --out "$d/jem" --json > "$d/train-jem.json"
+  [ -f "$d/jem/last.safetensors" ] || gen train jem --stage both --seed "$s" --out "$d/jem" ${JEM_ARGS:-} --json > "$d/train-jem.json"
   bench matmul > "$d/matmul-after.txt"
 
   # B1: stage 2 (EMA) and stage 1 against the fully trained plain model, PGD-20 on 1,000 test images.

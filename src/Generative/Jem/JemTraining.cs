@@ -141,7 +141,8 @@ public sealed class JemTraining : Method<JemParams, JemConfig>
     {
         if (p.Stage != "both") return ([], p);
         var first = p with { Stage = JemConfig.Stage1 };
-        var recipe = Recipe(first, null) with { Seed = train.Seed, Epochs = p.Stage1Epochs };
+        // Stage 1 trains on one real half of stage 2's batch (128 of 256 in the recipe).
+        var recipe = Recipe(first, null) with { Seed = train.Seed, Epochs = p.Stage1Epochs, Batch = Math.Max(1, train.Batch / 2) };
         return ([new TrainPhase("stage1", first, recipe, RunDefaults(first) with { Threads = run.Threads })], p with { Stage = JemConfig.Stage2 });
     }
 

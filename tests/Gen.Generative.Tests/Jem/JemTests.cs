@@ -73,14 +73,14 @@ public sealed class JemTests
         using var scope = NewDisposeScope();
         Tensor img = arange(2 * 16 * 16, ScalarType.Float32).reshape(2, 1, 16, 16).div(512);
         Tensor identity = arange(16, ScalarType.Int64).reshape(1, 16).expand(2, 16);
-        Assert.True(P0.ShufflePatches(img, identity).equal(img).item<bool>());
+        Assert.True(P0.ShufflePatches(img, identity).eq(img).all().item<bool>());
         // Swapping patches 0 and 15 of image 0 moves the top-left 4×4 block to the bottom-right.
         var perm = arange(16, ScalarType.Int64).reshape(1, 16).repeat(2, 1);
         perm[0, 0] = 15; perm[0, 15] = 0;
         Tensor s = P0.ShufflePatches(img, perm);
-        Assert.True(s[0, 0, TensorIndex.Slice(12, 16), TensorIndex.Slice(12, 16)].equal(img[0, 0, TensorIndex.Slice(0, 4), TensorIndex.Slice(0, 4)]).item<bool>());
-        Assert.True(s[1].equal(img[1]).item<bool>());
-        Assert.True(s.flatten().sort().Values.equal(img.flatten().sort().Values).item<bool>());
+        Assert.True(s[0, 0, TensorIndex.Slice(12, 16), TensorIndex.Slice(12, 16)].eq(img[0, 0, TensorIndex.Slice(0, 4), TensorIndex.Slice(0, 4)]).all().item<bool>());
+        Assert.True(s[1].eq(img[1]).all().item<bool>());
+        Assert.True(s.flatten().sort().Values.eq(img.flatten().sort().Values).all().item<bool>());
 
         using var g = new Generator(1);
         Tensor noise = P0.Noise(4, 1, 28, 28, g);
@@ -89,7 +89,7 @@ public sealed class JemTests
         using var g1 = new Generator(7);
         using var g2 = new Generator(7);
         var data = TinyData.Squares(8, 16);
-        Assert.True(P0.One(g1, data, 1, 16, 16).equal(P0.One(g2, data, 1, 16, 16)).item<bool>());
+        Assert.True(P0.One(g1, data, 1, 16, 16).eq(P0.One(g2, data, 1, 16, 16)).all().item<bool>());
     }
 
     private static JemConfig Config(string stage) => new()
@@ -123,8 +123,8 @@ public sealed class JemTests
             output.Loss.backward();
             sgd.step();
         }
-        foreach (var (name, before) in bnState) Assert.True(net.state_dict()[name].equal(before).item<bool>(), $"{name} changed");
-        Assert.Contains(affine, kv => !net.state_dict()[kv.Key].equal(kv.Value).item<bool>());
+        foreach (var (name, before) in bnState) Assert.True(net.state_dict()[name].eq(before).all().item<bool>(), $"{name} changed");
+        Assert.Contains(affine, kv => !net.state_dict()[kv.Key].eq(kv.Value).all().item<bool>());
 
         net.train();
         net.FreezeBatchNorm();
@@ -148,6 +148,6 @@ public sealed class JemTests
         var batch = new Batch(Gen.Pipeline.Data.Batches.Float(data, Enumerable.Range(0, 8).ToArray()),
                               Gen.Pipeline.Data.Batches.Labels(data, Enumerable.Range(0, 8).ToArray()), []);
         method.Step(batch, new StepContext { Step = 0, TotalSteps = 1, Lr = 0.1, ImagesSeen = 0, Generator = g });
-        Assert.False(method.Network.state_dict().First(kv => kv.Key.EndsWith("running_mean")).Value.equal(before).item<bool>());
+        Assert.False(method.Network.state_dict().First(kv => kv.Key.EndsWith("running_mean")).Value.eq(before).all().item<bool>());
     }
 }
