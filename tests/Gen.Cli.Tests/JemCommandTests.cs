@@ -58,6 +58,33 @@ public sealed class JemCommandTests
     }
 
     [Fact]
+    public void Stage2_InterruptAndResume_EqualsStraightRun_CurriculumIncluded()
+    {
+        using var tmp = new TempDir();
+        string data = ToyData.Write(tmp.File("toy"), train: 256, test: 64);
+        string plain = TrainPlain(tmp, data);
+        var stage = (Gen.Pipeline.Stages.TrainStage)GenCli.Registry().Stage("train-jem")!;
+        var given = new System.Text.Json.Nodes.JsonObject
+        {
+            ["data"] = data, ["stage"] = "2", ["steps"] = 12, ["batch"] = 16, ["threads"] = 2, ["monitor_n"] = 16,
+            ["auc_window"] = 2, ["t_max"] = 3, ["checkpoint_every"] = 100, ["log_every"] = 3,
+        };
+        var request = stage.Bind(given, "test") with { Init = plain };
+        var straight = stage.Train(request, tmp.File("straight"), resume: false);
+        using var cts = new CancellationTokenSource();
+        var progress = new Gen.Pipeline.SyncProgress<Gen.Pipeline.Training.TrainProgress>(p => { if (p.Step == 7) cts.Cancel(); });
+        var first = stage.Train(request, tmp.File("resumed"), resume: false, progress: progress, cancel: cts.Token);
+        Assert.True(first.Interrupted);
+        var second = stage.Train(request, tmp.File("resumed"), resume: true);
+        Assert.Equal(12, second.Step);
+        var a = SafeTensors.Read(straight.LastCheckpoint);
+        var b = SafeTensors.Read(second.LastCheckpoint);
+        Assert.Contains(a.Tensors.Keys, k => k.Contains("curriculum"));
+        foreach (var (name, t) in a.Tensors) Assert.True(t.Data.SequenceEqual(b.Tensors[name].Data), $"{name} differs after resume");
+        Assert.True(BitConverter.ToInt64(a.Tensors.First(kv => kv.Key.EndsWith("curriculum.t")).Value.Data) > 0, "T never grew");
+    }
+
+    [Fact]
     public void Robust_TableAgainstBaseline_RobustNeverAboveClean_ClassifyPrintsEnergy()
     {
         using var tmp = new TempDir();

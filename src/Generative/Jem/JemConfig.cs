@@ -44,7 +44,7 @@ public sealed record JemConfig
     public double AucThreshold { get; init; } = 0.8;
     public int AucWindow { get; init; } = 8;
 
-    public PgdAttack Attack => new(PgdAttack.ParseThreat(Threat), Eps, AttackSteps, AttackStepSize);
+    public PgdAttack TrainingAttack() => new(PgdAttack.ParseThreat(Threat), Eps, AttackSteps, AttackStepSize);
 
     public void Validate()
     {
@@ -55,7 +55,7 @@ public sealed record JemConfig
         if (Mean.Length != InChannels || Std.Length != InChannels || Std.Any(s => !(s > 0)))
             throw new GenInputException("jem normalisation needs one mean and one positive std per channel");
         if (CropPadding < 0) throw new GenInputException($"crop padding must be zero or positive, got {CropPadding}");
-        Attack.Validate();
+        TrainingAttack().Validate();
         if (!(GenStepSize > 0)) throw new GenInputException($"--gen-step-size must be positive, got {GenStepSize}");
         if (TMax < 0) throw new GenInputException($"--t-max must be zero or positive, got {TMax}");
         if (AucWindow < 1) throw new GenInputException($"--auc-window must be at least 1, got {AucWindow}");

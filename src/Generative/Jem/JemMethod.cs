@@ -71,7 +71,7 @@ public sealed class JemMethod : ITrainMethod
     private StepOutput AdversarialTraining(Batch batch, Generator g)
     {
         Tensor x = Augment(batch.Images, g);
-        Tensor adv = Pgd.Run(_net.call, x, batch.Labels, Config.Attack);
+        Tensor adv = Pgd.Run(_net.call, x, batch.Labels, Config.TrainingAttack());
         Tensor logits = _net.call(adv);
         Tensor loss = nn.functional.cross_entropy(logits, batch.Labels);
         return new StepOutput(loss, new Dictionary<string, Tensor> { ["adv_acc"] = Accuracy(logits, batch.Labels) });
@@ -90,7 +90,7 @@ public sealed class JemMethod : ITrainMethod
         int t = _net.Curriculum.T;
         Tensor seeds = P0.Batch(rawC.narrow(0, 0, h), g);
         Tensor contrastive = Pgd.Run(_net.call, seeds, yG, Ascent(t));
-        Tensor advC = Pgd.Run(_net.call, xC, yC, Config.Attack);
+        Tensor advC = Pgd.Run(_net.call, xC, yC, Config.TrainingAttack());
 
         Tensor logits = _net.call(cat([xG, contrastive, advC], 0));
         Tensor s = JemEnergy.Score(logits.narrow(0, 0, 2 * h));

@@ -165,6 +165,8 @@ public sealed class Trainer
                     ["elapsed_s"] = elapsed,
                     ["rss_mb"] = Environment.WorkingSet / 1048576.0,
                 };
+                // glibc's heap in use vs RSS tells a leak (in use grows) from fragmentation (docs/platform.md §7).
+                if (MallocTuning.Heap() is { } heap) row["heap_in_use_mb"] = heap.InUse;
                 foreach (var (k, v) in window.Sums) row[k] = v / window.Count;
                 log.Append(row);
                 window = new LogWindow();

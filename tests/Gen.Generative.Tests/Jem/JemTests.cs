@@ -136,6 +136,23 @@ public sealed class JemTests
     }
 
     [Fact]
+    public void Networks_Shapes_AndWideResNetSize()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(0);
+        using var cnn = new JemNetwork(new JemConfig(), g);
+        cnn.eval();
+        Assert.Equal(new long[] { 3, 10 }, cnn.call(rand(3, 1, 28, 28)).shape);
+        Assert.Equal(104_650, cnn.ParameterCount);   // 320 + 18,496 + 73,856 conv, 448 BN, 11,530 linear
+        var wrnConfig = new JemConfig { Arch = JemConfig.Wrn16x4, InChannels = 3, ImageSize = 32, Mean = [0.5, 0.5, 0.5], Std = [0.25, 0.25, 0.25] };
+        using var wrn = new JemNetwork(wrnConfig, g);
+        wrn.eval();
+        Assert.Equal(new long[] { 2, 10 }, wrn.call(rand(2, 3, 32, 32)).shape);
+        // WRN-16-4 for CIFAR-10 has 2.7 M parameters (Zagoruyko & Komodakis 2016, Table 1).
+        Assert.InRange(wrn.ParameterCount, 2_700_000, 2_800_000);
+    }
+
+    [Fact]
     public void Stage1_UsesBatchStatistics()
     {
         using var scope = NewDisposeScope();
