@@ -40,6 +40,10 @@ public sealed class JemMethod : ITrainMethod
         ["gen.jem.params"] = _net.ParameterCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>A warm start copies the network, not the curriculum: every stage 2 starts at T = 0
+    /// (docs/methods/jem-at.md §2), whatever run its weights come from.</summary>
+    public bool WarmStarts(string tensorName) => !tensorName.StartsWith("curriculum.", StringComparison.Ordinal);
+
     /// <summary>Random shift (zero-padded crop) and, unless digits, horizontal flip.</summary>
     public Tensor Augment(Tensor images01, Generator g)
     {

@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 namespace Gen.Generative.Jem;
 
 public sealed class JemModel(JemNetwork network, JemConfig config, string path, long step, bool owns = true, JemSampleSettings? sampling = null)
-    : IModel, IClassifier, IImageSampler
+    : IModel, IClassifier, IImageSampler, Gen.Pipeline.Onnx.IOnnxExportable
 {
     public const int DefaultSteps = 60;
     public const double DefaultStepSize = 0.25;
@@ -42,6 +42,13 @@ public sealed class JemModel(JemNetwork network, JemConfig config, string path, 
     public double SampleStepSize => _sampling.StepSize ?? DefaultStepSize;
 
     public Tensor Logits(Tensor images01) => network.call(images01);
+
+    public string OnnxRole => Gen.Pipeline.Onnx.OnnxModels.ClassifierRole;
+
+    /// <summary>The classifier (normalisation inside, as in TorchSharp); the sampler loop stays in C#.</summary>
+    public void WriteOnnx(Gen.Pipeline.Onnx.OnnxGraph g) => Gen.Pipeline.Onnx.OnnxModels.WriteClassifier(g, this, config.Mean, config.Std, network.Body);
+
+    public Tensor Reference(Tensor input) => Logits(input);
 
     public byte[] SampleUint8(int count, long firstSeed, IProgress<int>? progress = null) =>
         ((IImageSampler)this).Sample(Enumerable.Range(0, count).Select(i => firstSeed + i).ToList(), progress);

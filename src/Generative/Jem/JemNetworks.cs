@@ -8,6 +8,7 @@
 // checkpoints and the exact-resume state carry it with the weights.
 using Gen.Pipeline;
 using Gen.Pipeline.Models;
+using Gen.Pipeline.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ using static TorchSharp.torch.nn;
 
 namespace Gen.Generative.Jem;
 
-public sealed class CnnS : Module<Tensor, Tensor>
+public sealed class CnnS : Module<Tensor, Tensor>, IOnnxModule
 {
     private readonly Module<Tensor, Tensor> conv1, conv2, conv3;
     private readonly BatchNorm2d bn1, bn2, bn3;
@@ -54,17 +55,30 @@ public sealed class CnnS : Module<Tensor, Tensor>
         x = functional.max_pool2d(functional.relu(bn3.call(conv3.call(x))), 2);
         return fc.call(x.flatten(1)).MoveToOuterDisposeScope();
     }
+
+    public string WriteOnnx(OnnxGraph g, string input, string prefix)
+    {
+        string x = input;
+        foreach (var (conv, bn, name) in new[] { (conv1, bn1, "conv1"), (conv2, bn2, "conv2"), (conv3, bn3, "conv3") })
+        {
+            var (w, b) = Conv.Parameters(conv);
+            x = g.MaxPool(g.Relu(g.Conv(x, w, b, 1, 1, prefix + name, bn), prefix + name), 2, prefix + name);
+        }
+        return g.Linear(g.Flatten(x, prefix + "fc"), fc, prefix + "fc");
+    }
 }
 
 /// <summary>Pre-activation BasicBlock of a Wide ResNet.</summary>
-public sealed class WideBlock : Module<Tensor, Tensor>
+public sealed class WideBlock : Module<Tensor, Tensor>, IOnnxModule
 {
+    private readonly long _stride;
     private readonly BatchNorm2d bn1, bn2;
     private readonly Module<Tensor, Tensor> conv1, conv2;
     private readonly Module<Tensor, Tensor>? shortcut;
 
     public WideBlock(long inPlanes, long planes, long stride) : base(nameof(WideBlock))
     {
+        _stride = stride;
         bn1 = BatchNorm2d(inPlanes);
         conv1 = Conv.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
         bn2 = BatchNorm2d(planes);
@@ -81,9 +95,27 @@ public sealed class WideBlock : Module<Tensor, Tensor>
         Tensor identity = shortcut is null ? x : shortcut.call(a);
         return y.add(identity).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Pre-activation: BN → ReLU is a per-channel affine map and a ReLU, written as Mul/Add
+    /// (inference BatchNorm) so nothing needs folding across the ReLU.</summary>
+    public string WriteOnnx(OnnxGraph g, string input, string prefix)
+    {
+        string a = g.Relu(g.BatchNorm(input, bn1, prefix + ".bn1"), prefix + ".bn1");
+        var (w1, b1) = Conv.Parameters(conv1);
+        var (w2, b2) = Conv.Parameters(conv2);
+        string y = g.Relu(g.Conv(a, w1, b1, _stride, 1, prefix + ".conv1", bn2), prefix + ".bn2");
+        y = g.Conv(y, w2, b2, 1, 1, prefix + ".conv2");
+        string identity = input;
+        if (shortcut is not null)
+        {
+            var (ws, bs) = Conv.Parameters(shortcut);
+            identity = g.Conv(a, ws, bs, _stride, 0, prefix + ".shortcut");
+        }
+        return g.Add(y, identity, prefix);
+    }
 }
 
-public sealed class WideResNet : Module<Tensor, Tensor>
+public sealed class WideResNet : Module<Tensor, Tensor>, IOnnxModule
 {
     private readonly Module<Tensor, Tensor> conv1;
     private readonly Sequential block1, block2, block3;
@@ -121,6 +153,19 @@ public sealed class WideResNet : Module<Tensor, Tensor>
         y = functional.relu(bn.call(y));
         y = functional.adaptive_avg_pool2d(y, 1).flatten(1);
         return fc.call(y).MoveToOuterDisposeScope();
+    }
+
+    public string WriteOnnx(OnnxGraph g, string input, string prefix)
+    {
+        var (w, b) = Conv.Parameters(conv1);
+        string y = g.Conv(input, w, b, 1, 1, prefix + "conv1");
+        foreach (var (group, name) in new[] { (block1, "block1"), (block2, "block2"), (block3, "block3") })
+        {
+            int i = 0;
+            foreach (var block in group.children()) y = ((IOnnxModule)block).WriteOnnx(g, y, $"{prefix}{name}.{i++}");
+        }
+        y = g.Relu(g.BatchNorm(y, bn, prefix + "bn"), prefix + "bn");
+        return g.Linear(g.Flatten(g.GlobalAveragePool(y, prefix + "pool"), prefix + "pool"), fc, prefix + "fc");
     }
 }
 
@@ -200,6 +245,9 @@ public sealed class JemNetwork : Module<Tensor, Tensor>
     }
 
     public CurriculumState Curriculum => curriculum;
+
+    /// <summary>The classifier network without the normalisation (for export).</summary>
+    public IOnnxModule Body => (IOnnxModule)net;
 
     /// <summary>Logits of images in [0,1].</summary>
     public override Tensor forward(Tensor images01)

@@ -86,11 +86,12 @@ public static class Checkpoint
     }
 
     /// <summary>Copies tensors named <c>prefix + key</c> into the module's state, checking keys, shapes and dtypes.</summary>
-    public static void LoadInto(nn.Module module, SafeTensorsFile file, string prefix = "")
+    /// <remarks><paramref name="include"/> limits the load to the tensors it accepts (by state-dict name); the others keep their values.</remarks>
+    public static void LoadInto(nn.Module module, SafeTensorsFile file, string prefix = "", Func<string, bool>? include = null)
     {
-        var state = module.state_dict();
+        var state = module.state_dict().Where(kv => include?.Invoke(kv.Key) ?? true).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var available = file.Tensors.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
-                                         .Select(k => k[prefix.Length..]).ToHashSet(StringComparer.Ordinal);
+                                         .Select(k => k[prefix.Length..]).Where(k => include?.Invoke(k) ?? true).ToHashSet(StringComparer.Ordinal);
         var missing = state.Keys.Where(k => !available.Contains(k)).ToList();
         var unexpected = available.Where(k => !state.ContainsKey(k)).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)

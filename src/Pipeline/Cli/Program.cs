@@ -32,6 +32,7 @@ namespace Gen.Cli
             root.Subcommands.Add(ClassifierCommands.Eval(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Classify(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Robust(registry, cli));
+            root.Subcommands.Add(ExportCommand.Create(registry, cli));
             root.Subcommands.Add(ProbeCommand.Probe(registry, cli));
             root.Subcommands.Add(RunCommand.Create(registry, cli));
             root.Subcommands.Add(DataCommands.Create(cli));

@@ -57,6 +57,7 @@ public sealed class MethodRegistry
     /// <summary>Opens a checkpoint (file or run folder) through the method that wrote it.</summary>
     public IModel Open(string path, JsonObject? sampleSettings = null)
     {
+        if (Onnx.OnnxModels.IsOnnxPath(path)) return Onnx.OnnxModels.Open(path);
         var (file, info, method) = Resolve(path);
         return Load(file, info, method, sampleSettings);
     }
@@ -64,6 +65,13 @@ public sealed class MethodRegistry
     /// <summary>Opens a checkpoint and returns the capability <typeparamref name="T"/>, or a one-line error naming the kinds that have it.</summary>
     public T Open<T>(string path, string need, JsonObject? sampleSettings = null) where T : class
     {
+        if (Onnx.OnnxModels.IsOnnxPath(path))
+        {
+            IModel onnx = Onnx.OnnxModels.Open(path);
+            if (onnx is T found) return found;
+            onnx.Dispose();
+            throw new GenInputException($"the ONNX model '{path}' cannot {need}; pass a Gen checkpoint instead");
+        }
         var (file, info, method) = Resolve(path);
         // Checked before loading: a checkpoint of the wrong kind is refused for what it is, not for its config.
         if (!method.Capabilities.Contains(typeof(T)))

@@ -4,6 +4,7 @@
 // torchvision's resnet.py (conv1, bn1, layerN.M.conv1/bn1/conv2/bn2/downsample.0/1, fc), so state
 // dicts read like torchvision's. The pooled penultimate features are reachable through Features(),
 // for probes, FID feature extraction and Grad-CAM.
+using Gen.Pipeline.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -33,8 +34,9 @@ public sealed record ResNetConfig
     }
 }
 
-public sealed class BasicBlock : Module<Tensor, Tensor>
+public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxModule
 {
+    private readonly long _stride;
     private readonly Module<Tensor, Tensor> conv1;
     private readonly BatchNorm2d bn1;
     private readonly Module<Tensor, Tensor> conv2;
@@ -43,6 +45,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 
     public BasicBlock(long inPlanes, long planes, long stride) : base(nameof(BasicBlock))
     {
+        _stride = stride;
         conv1 = Conv.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
         bn1 = BatchNorm2d(planes);
         conv2 = Conv.Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
@@ -53,6 +56,23 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     }
 
     internal BatchNorm2d LastNorm => bn2;
+
+    /// <summary>relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut(x)), BatchNorms folded (docs/deploy.md).</summary>
+    public string WriteOnnx(OnnxGraph g, string input, string prefix)
+    {
+        var (w1, b1) = Conv.Parameters(conv1);
+        var (w2, b2) = Conv.Parameters(conv2);
+        string y = g.Relu(g.Conv(input, w1, b1, _stride, 1, prefix + ".conv1", bn1), prefix + ".conv1");
+        y = g.Conv(y, w2, b2, 1, 1, prefix + ".conv2", bn2);
+        string identity = input;
+        if (downsample is not null)
+        {
+            var parts = downsample.children().ToArray();
+            var (wd, bd) = Conv.Parameters((Module<Tensor, Tensor>)parts[0]);
+            identity = g.Conv(input, wd, bd, _stride, 0, prefix + ".downsample", (BatchNorm2d)parts[1]);
+        }
+        return g.Relu(g.Add(y, identity, prefix), prefix);
+    }
 
     public override Tensor forward(Tensor x)
     {
@@ -126,7 +146,7 @@ public static class ResNetParts
     }
 }
 
-public sealed class ResNet : Module<Tensor, Tensor>
+public sealed class ResNet : Module<Tensor, Tensor>, IOnnxModule
 {
     private readonly Module<Tensor, Tensor> conv1;
     private readonly BatchNorm2d bn1;
@@ -163,6 +183,21 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public Tensor FeatureMap(Tensor x) => ResNetParts.Forward(conv1, bn1, layers, x, layers.Length);
 
     public Tensor Head(Tensor features) => fc.call(features);
+
+    /// <summary>Stem, stages, global average pooling, the linear head (docs/deploy.md).</summary>
+    public string WriteOnnx(OnnxGraph g, string input, string prefix)
+    {
+        var (w, b) = Conv.Parameters(conv1);
+        string y = g.Relu(g.Conv(input, w, b, Config.StemStride, 1, prefix + "conv1", bn1), prefix + "conv1");
+        for (int s = 0; s < layers.Length; s++)
+        {
+            int i = 0;
+            foreach (var block in layers[s].children())
+                y = ((IOnnxModule)block).WriteOnnx(g, y, $"{prefix}layer{s + 1}.{i++}");
+        }
+        y = g.Flatten(g.GlobalAveragePool(y, prefix + "pool"), prefix + "pool");
+        return g.Linear(y, fc, prefix + "fc");
+    }
 
     public override Tensor forward(Tensor x)
     {

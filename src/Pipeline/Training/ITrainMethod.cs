@@ -48,6 +48,10 @@ public interface ITrainMethod : IDisposable
     /// <summary>EMA half-lives per model part (empty: one half-life for the whole model, TrainConfig's).</summary>
     IReadOnlyList<EmaRule> EmaRules => [];
 
+    /// <summary>Which model tensors a warm start (--init) copies; the rest keep their initial values
+    /// (e.g. a training curriculum's state, which a new stage starts afresh). Default: all.</summary>
+    bool WarmStarts(string tensorName) => true;
+
     /// <summary>Extra checkpoint metadata (e.g. normalisation constants).</summary>
     IReadOnlyDictionary<string, string> Metadata => new Dictionary<string, string>();
 }

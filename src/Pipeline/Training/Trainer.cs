@@ -246,7 +246,7 @@ public sealed class Trainer
     private void LoadWarmStart(nn.Module model, Ema? ema)
     {
         var (file, info) = Checkpoint.Open(WarmStart!);
-        Checkpoint.LoadInto(model, file);
+        Checkpoint.LoadInto(model, file, include: _method.WarmStarts);
         ema?.Reset(model);
         _runInfo["warm_start"] = new JsonObject { ["checkpoint"] = file.Path, ["kind"] = info.Kind, ["step"] = info.Step };
     }

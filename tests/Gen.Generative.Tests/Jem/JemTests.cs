@@ -152,6 +152,33 @@ public sealed class JemTests
         Assert.InRange(wrn.ParameterCount, 2_700_000, 2_800_000);
     }
 
+    [Theory]
+    [InlineData(JemConfig.CnnS, 1, 28)]
+    [InlineData(JemConfig.Wrn16x4, 3, 32)]
+    public void OnnxExport_MatchesTorchSharp_WithNonTrivialBatchNorm(string arch, int channels, int size)
+    {
+        using var tmp = new TempDir();
+        var config = new JemConfig { Arch = arch, InChannels = channels, ImageSize = size, Mean = Enumerable.Repeat(0.4, channels).ToArray(), Std = Enumerable.Repeat(0.3, channels).ToArray() };
+        using (var g = new Generator(2))
+        using (var net = new JemNetwork(config, g))
+        using (no_grad())
+        {
+            // Statistics and affine parameters far from their initial values, so folding them matters.
+            foreach (var bn in net.modules().OfType<TorchSharp.Modules.BatchNorm2d>())
+            {
+                bn.running_mean!.uniform_(-0.5, 0.5, g);
+                bn.running_var!.uniform_(0.5, 2.0, g);
+                bn.weight!.uniform_(0.5, 1.5, g);
+                bn.bias!.uniform_(-0.2, 0.2, g);
+            }
+            Gen.Pipeline.Checkpoints.Checkpoint.Save(tmp.File("jem.safetensors"), net, JemMethod.KindName, Gen.Pipeline.Json.Serialize(config, indented: false), 7);
+        }
+        using var model = JemModel.Load(tmp.File("jem.safetensors"));
+        var report = Gen.Pipeline.Onnx.OnnxModels.Export(model, model, tmp.File("jem.safetensors"), tmp.File("jem.onnx"));
+        Assert.True(report.MaxRelativeError <= 1e-5, $"relative error {report.MaxRelativeError:G3}");
+        Assert.True(report.MaxAbsError > 0 || report.MaxRelativeError == 0);
+    }
+
     [Fact]
     public void Stage1_UsesBatchStatistics()
     {

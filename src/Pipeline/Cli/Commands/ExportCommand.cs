@@ -1,0 +1,55 @@
+// gen export CKPT --out model.onnx: any checkpoint whose model is IOnnxExportable (docs/deploy.md),
+// with the parity check against TorchSharp printed; a parity error above the tolerance fails the
+// command (exit 1) and says so, the file being kept for inspection.
+using System.CommandLine;
+using System.Globalization;
+using Gen.Pipeline;
+using Gen.Pipeline.Checkpoints;
+using Gen.Pipeline.Methods;
+using Gen.Pipeline.Onnx;
+using Spectre.Console;
+
+namespace Gen.Cli.Commands;
+
+public static class ExportCommand
+{
+    /// <summary>Relative parity tolerance of classifiers and feature networks (issue text: 1e-5).</summary>
+    public const double ClassifierTolerance = 1e-5;
+
+    public static Command Create(MethodRegistry registry, Func<CliContext> cli)
+    {
+        var command = new Command("export", "Export a checkpoint's network to ONNX (classifiers today), with a parity check against TorchSharp");
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint (.safetensors) or its run folder" };
+        var output = new Option<string?>("--out", "-o") { Description = "The .onnx file to write (default: model.onnx beside the checkpoint)" };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        command.Arguments.Add(checkpoint);
+        foreach (Option o in new Option[] { output, threads, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            Denormals.Configure(r.GetValue(threads));
+            string file = Checkpoint.ResolvePath(r.GetValue(checkpoint)!);
+            string outPath = r.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "model.onnx");
+            if (!outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                throw new GenInputException($"--out '{outPath}' should end in .onnx; name the file model.onnx or similar");
+            var exportable = registry.Open<IOnnxExportable>(file, "be exported to ONNX");
+            using var model = (IModel)exportable;
+            OnnxExportReport rep = OnnxModels.Export(exportable, model, file, outPath);
+            bool ok = rep.MaxRelativeError <= ClassifierTolerance;
+            if (r.GetValue(json))
+                c.WriteJson(new { path = rep.Path, bytes = rep.Bytes, nodes = rep.Nodes, opset = OnnxGraph.Opset, role = rep.Role, model = model.Description,
+                                  parity = new { inputs = rep.ParityInputs, max_abs_error = rep.MaxAbsError, max_relative_error = rep.MaxRelativeError, tolerance = ClassifierTolerance, ok } });
+            else
+            {
+                c.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"wrote {rep.Path}: {model.Description}, {rep.Role}, {rep.Nodes} nodes, {rep.Bytes / 1024.0:F0} KB, opset {OnnxGraph.Opset}, batch axis dynamic")));
+                c.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"parity on {rep.ParityInputs} random images: ONNX Runtime (CPU) vs TorchSharp max |Δ| {rep.MaxAbsError:G3}, relative {rep.MaxRelativeError:G3} (tolerance {ClassifierTolerance:G1}): {(ok ? "ok" : "FAILED")}")));
+            }
+            if (!ok) c.Err.WriteLine($"error: the exported graph disagrees with TorchSharp beyond {ClassifierTolerance:G1}; the file is kept for inspection; please report it");
+            return ok ? ExitCodes.Ok : ExitCodes.InternalError;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,70 @@
+// gen export and ONNX models as inputs (docs/deploy.md): the model's structure (opset, dynamic batch,
+// Gen's metadata with the checkpoint's hash), gen classify on the exported file giving the same labels
+// as on the checkpoint, and the bad-input cases as one-line errors with exit code 2.
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gen.Pipeline.Checkpoints;
+using Gen.Pipeline.Onnx.Proto;
+
+namespace Gen.Cli.Tests;
+
+public sealed class ExportCommandTests
+{
+    [Fact]
+    public void Export_ModelStructure_Metadata_ClassifySameAsCheckpoint()
+    {
+        using var tmp = new TempDir();
+        string data = ToyData.Write(tmp.File("toy"), train: 256, test: 64);
+        var train = Cli.Run([.. new[] { "train", "classifier", "--data", data, "--out", tmp.File("run"), "--steps", "20" }, .. ClassifierCommandTests.Tiny]);
+        Assert.True(train.ExitCode == 0, train.Err);
+        var r = Cli.Run("export", tmp.File("run"), "--out", tmp.File("m.onnx"), "--json");
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.True(doc.RootElement.GetProperty("parity").GetProperty("ok").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("parity").GetProperty("max_relative_error").GetDouble() <= 1e-5);
+
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(tmp.File("m.onnx")));
+        Assert.Equal("gen", model.ProducerName);
+        Assert.Contains(model.OpsetImport, o => o.Domain == "" && o.Version == 17);
+        Assert.Equal("batch", model.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam);
+        Assert.Equal([1L, 12, 12], model.Graph.Input[0].Type.TensorType.Shape.Dim.Skip(1).Select(d => d.DimValue));
+        var meta = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal("classifier", meta["gen.kind"]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(tmp.File("run/last.safetensors")))), meta["gen.checkpoint_sha256"]);
+        // Every node is an operator that runs on every execution provider (no fused or contrib ops).
+        Assert.All(model.Graph.Node, n => Assert.Contains(n.OpType, new[] { "Conv", "Relu", "Add", "Mul", "Sub", "Div", "MaxPool", "GlobalAveragePool", "Flatten", "Gemm", "Identity" }));
+
+        var a = Cli.Run("classify", tmp.File("run"), data, "--json");
+        var b = Cli.Run("classify", tmp.File("m.onnx"), data, "--json");
+        Assert.True(b.ExitCode == 0, b.Err);
+        int[] La(string json) => JsonDocument.Parse(json).RootElement.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("label").GetInt32()).ToArray();
+        Assert.Equal(La(a.Out), La(b.Out));
+        var eval = Cli.Run("eval", "classifier", tmp.File("m.onnx"), "--data", data, "--json");
+        Assert.True(eval.ExitCode == 0, eval.Err);
+    }
+
+    [Fact]
+    public void BadInput_OneLine_ExitTwo()
+    {
+        using var tmp = new TempDir();
+        void Refused(CliResult r, string needle)
+        {
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains(needle, r.Err);
+            Assert.Single(r.Err.Trim().Split('\n'));
+        }
+        SafeTensors.Write(tmp.File("edm.safetensors"), [], Checkpoint.Metadata("edm", "{}", 1));
+        Refused(Cli.Run("export", tmp.File("edm.safetensors"), "--out", tmp.File("x.onnx")), "'edm'");
+        Assert.False(File.Exists(tmp.File("x.onnx")));
+        File.WriteAllText(tmp.File("junk.onnx"), "not a model");
+        Refused(Cli.Run("classify", tmp.File("junk.onnx"), "fashion-mnist:test"), "not an ONNX model");
+        // A valid ONNX model without Gen's metadata.
+        var g = new Gen.Pipeline.Onnx.OnnxGraph();
+        string x = g.Input("images", 1, 4, 4);
+        g.Output(g.Relu(x, "r"), 1, 4, 4);
+        File.WriteAllBytes(tmp.File("foreign.onnx"), Google.Protobuf.MessageExtensions.ToByteArray(g.Model(new Dictionary<string, string>())));
+        Refused(Cli.Run("classify", tmp.File("foreign.onnx"), "fashion-mnist:test"), "metadata");
+        Refused(Cli.Run("classify", tmp.File("missing.onnx"), "fashion-mnist:test"), "does not exist");
+        Refused(Cli.Run("sample", tmp.File("foreign.onnx"), "--n", "2"), "metadata");
+    }
+}
