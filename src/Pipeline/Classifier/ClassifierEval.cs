@@ -65,6 +65,10 @@ public static class ClassifierEval
         return new ClassifierReport(acc, labelled, confusion, predictions, confidence, energy);
     }
 
+    /// <summary>The test split of the data a classifier was trained on (Fashion-MNIST when unknown).</summary>
+    public static string DefaultTestData(IClassifier model) =>
+        DatasetCatalog.WithSplit(model.TrainingData.Length > 0 ? model.TrainingData : "fashion-mnist", Split.Test);
+
     public static void CheckCompatible(ClassifierConfig config, ImageSet data) =>
         CheckCompatible(config.ResNet.InChannels, config.ImageSize, config.ImageSize, config.Dataset, data);
 

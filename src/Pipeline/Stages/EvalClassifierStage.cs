@@ -70,7 +70,7 @@ public sealed class EvalClassifierStage(MethodRegistry registry) : IStageKind
         p.Validate();
         var classifier = registry.Open<IClassifier>(checkpoint, "classify images");
         using var model = (IModel)classifier;
-        string spec = p.Data ?? DatasetCatalog.WithSplit(classifier.TrainingData.Length > 0 ? classifier.TrainingData : "fashion-mnist", Split.Test);
+        string spec = p.Data ?? ClassifierEval.DefaultTestData(classifier);
         ImageSet set = DatasetCatalog.Load(spec, Split.Test, log);
         ClassifierReport report = ClassifierEval.Evaluate(classifier, set, p.Batch, cancel);
         if (p.Grid is not null) WriteGrid(p.Grid, set, report, classifier, Math.Min(p.N, set.Count), p.GridScale);

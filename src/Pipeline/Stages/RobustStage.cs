@@ -118,7 +118,7 @@ public sealed class RobustStage(MethodRegistry registry) : IStageKind
         IReadOnlyList<PgdAttack> attacks = p.Build();
         var classifier = registry.Open<IClassifier>(checkpoint, "be attacked (gen robust needs a classifier)");
         using var model = (IModel)classifier;
-        string spec = p.Data ?? DatasetCatalog.WithSplit(classifier.TrainingData.Length > 0 ? classifier.TrainingData : "fashion-mnist", Split.Test);
+        string spec = p.Data ?? ClassifierEval.DefaultTestData(classifier);
         ImageSet set = DatasetCatalog.Load(spec, Split.Test, log);
         ClassifierEval.CheckCompatible(classifier, set);
         set = set.Take(Math.Min(p.N, set.Count));

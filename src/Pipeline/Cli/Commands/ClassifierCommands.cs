@@ -112,7 +112,7 @@ public static class ClassifierCommands
 
     public static Command Classify(MethodRegistry registry, Func<CliContext> cli)
     {
-        var command = new Command("classify", "Label images with any checkpoint that classifies: class, probability per image");
+        var command = new Command("classify", "Label images with any checkpoint that classifies (or an exported .onnx classifier): class, probability and energy per image");
         var checkpoint = new Argument<string>("checkpoint") { Description = "A classifier checkpoint or run folder" };
         var input = new Argument<string>("images") { Description = "An image file, a folder of images, or a dataset (fashion-mnist:test)" };
         var n = new Option<int?>("--n") { Description = "Only the first N images" };
