@@ -5,6 +5,9 @@
 # B3 (stability: NaN, T by iteration 150, stage 2 vs stage 1) and the cost beside the matmul peak.
 # Run alone on a quiet machine. Usage: [JEM_ARGS="--attack-eps 0.5"] bench/jem/run.sh [SEED ...]   (default: 0)
 # Results: $BENCH_OUT/seedS/*.json, then bench/jem/summarize.py prints the RESULTS.md rows.
+# Memory diagnostic of RESULTS.md (heap in use vs RSS while T stays at 30), after a seed-0 run:
+#   gen train jem --stage 2 --init $BENCH_OUT/seed0/jem/stage1 --steps 150 --auc-window 1 --log-every 10 \
+#       --eval-every 0 --out runs/memdiag   # then read rss_mb and heap_in_use_mb in runs/memdiag/metrics.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${BENCH_OUT:-runs/bench-jem}"
