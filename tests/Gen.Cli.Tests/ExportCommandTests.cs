@@ -44,6 +44,23 @@ public sealed class ExportCommandTests
     }
 
     [Fact]
+    public void Devices_ListsCpuAvailable_AndSaysWhatCudaAndDirectMlNeed()
+    {
+        var r = Cli.Run("devices", "--json");
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.StartsWith("1.", doc.RootElement.GetProperty("onnxruntime").GetString());
+        var providers = doc.RootElement.GetProperty("providers").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p);
+        Assert.True(providers["CPUExecutionProvider"].GetProperty("available").GetBoolean());
+        // This build is the CPU package: CUDA and DirectML are listed as missing, each with what it needs.
+        foreach (string missing in new[] { "CUDAExecutionProvider", "DmlExecutionProvider" })
+        {
+            Assert.False(providers[missing].GetProperty("available").GetBoolean());
+            Assert.Contains("docs/deploy.md", providers[missing].GetProperty("need").GetString());
+        }
+    }
+
+    [Fact]
     public void BadInput_OneLine_ExitTwo()
     {
         using var tmp = new TempDir();

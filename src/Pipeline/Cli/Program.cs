@@ -33,6 +33,7 @@ namespace Gen.Cli
             root.Subcommands.Add(ClassifierCommands.Classify(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Robust(registry, cli));
             root.Subcommands.Add(ExportCommand.Create(registry, cli));
+            root.Subcommands.Add(ExportCommand.Devices(cli));
             root.Subcommands.Add(ProbeCommand.Probe(registry, cli));
             root.Subcommands.Add(RunCommand.Create(registry, cli));
             root.Subcommands.Add(DataCommands.Create(cli));

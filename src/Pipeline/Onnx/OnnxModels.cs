@@ -142,3 +142,26 @@ public sealed class OnnxClassifier : IModel, IClassifier
 
     public void Dispose() => _session.Dispose();
 }
+
+/// <summary>One execution provider: offered by the ONNX Runtime build Gen loaded, or not, and what a user needs for it.</summary>
+public sealed record OnnxProvider(string Name, string Device, bool Available, string Need);
+
+public static class OnnxDevices
+{
+    /// <summary>The ONNX Runtime version and the providers Gen knows (CPU, CUDA, DirectML), with availability in this build.</summary>
+    public static (string Version, IReadOnlyList<OnnxProvider> Providers) List()
+    {
+        var env = OrtEnv.Instance();
+        var offered = env.GetAvailableProviders().ToHashSet(StringComparer.Ordinal);
+        OnnxProvider P(string name, string device, string need) => new(name, device, offered.Contains(name), offered.Contains(name) ? "" : need);
+        var known = new List<OnnxProvider>
+        {
+            P("CPUExecutionProvider", "cpu", "part of every ONNX Runtime build"),
+            P("CUDAExecutionProvider", "cuda", "an NVIDIA GPU and ONNX Runtime's CUDA build (Microsoft.ML.OnnxRuntime.Gpu.Linux); Gen has no CUDA build option yet (docs/deploy.md §4)"),
+            P("DmlExecutionProvider", "dml", "Windows and ONNX Runtime's DirectML build (Microsoft.ML.OnnxRuntime.DirectML); Gen has no DirectML build option yet (docs/deploy.md §4)"),
+        };
+        foreach (string other in offered.Where(o => known.All(k => k.Name != o)).Order(StringComparer.Ordinal))
+            known.Add(new OnnxProvider(other, "", true, ""));
+        return (env.GetVersionString(), known);
+    }
+}

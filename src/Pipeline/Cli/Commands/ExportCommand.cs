@@ -52,4 +52,30 @@ public static class ExportCommand
         });
         return command;
     }
+
+    /// <summary>gen devices: the execution providers of the ONNX Runtime build Gen runs with, and what the missing ones need.</summary>
+    public static Command Devices(Func<CliContext> cli)
+    {
+        var command = new Command("devices", "List the ONNX Runtime execution providers this build offers (CPU, CUDA, DirectML) and what the missing ones need");
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        command.Options.Add(json);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            var (version, providers) = OnnxDevices.List();
+            if (r.GetValue(json))
+            {
+                c.WriteJson(new { onnxruntime = version, providers = providers.Select(p => new { name = p.Name, device = p.Device, available = p.Available, need = p.Need }) });
+                return ExitCodes.Ok;
+            }
+            c.Console.MarkupLine(Markup.Escape($"ONNX Runtime {version}"));
+            var table = new Table().Border(TableBorder.Rounded);
+            foreach (string h in new[] { "provider", "device", "status", "what it needs" }) table.AddColumn(h);
+            foreach (var p in providers)
+                table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Device), p.Available ? "[green]available[/]" : "[yellow]missing[/]", Markup.Escape(p.Need));
+            c.Console.Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 }
