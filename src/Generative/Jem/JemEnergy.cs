@@ -2,14 +2,15 @@
 // logits f(x), E(x) = −logsumexp_y f(x)[y], E(x, y) = −f(x)[y], and the EBM logit s(x) = −E(x).
 // The stage-2 energy loss is the binary cross-entropy that gives real data low energy and contrastive
 // samples high energy; the curriculum watches the AUC of s on real vs contrastive samples.
+using Gen.Pipeline.Classifier;
 using static TorchSharp.torch;
 
 namespace Gen.Generative.Jem;
 
 public static class JemEnergy
 {
-    /// <summary>E(x) = −logsumexp over classes (max-shifted by torch, so large logits do not overflow).</summary>
-    public static Tensor Energy(Tensor logits) => logits.logsumexp(1).neg();
+    /// <summary>E(x) = −logsumexp over classes: the one energy of any classifier (ClassifierEval.Energy).</summary>
+    public static Tensor Energy(Tensor logits) => ClassifierEval.Energy(logits);
 
     /// <summary>s(x) = −E(x) = logsumexp over classes.</summary>
     public static Tensor Score(Tensor logits) => logits.logsumexp(1);

@@ -170,13 +170,12 @@ public sealed class JemTraining : Method<JemParams, JemConfig>
         config.Validate();
         if (data.Channels != config.InChannels || data.Height != config.ImageSize || data.Width != config.ImageSize)
             throw new GenInputException($"'{data.Name}' has {data.Channels}×{data.Height}×{data.Width} images but the jem model takes {config.InChannels}×{config.ImageSize}×{config.ImageSize}");
-        if (config.Stage == JemConfig.Stage2 && !ctx.Resume)
+        if (!ctx.Resume)   // a resumed run continues from its own state; the warm start is not read
         {
-            if (ctx.Init is null)
+            if (config.Stage == JemConfig.Stage2 && ctx.Init is null)
                 throw new GenInputException("stage 2 starts from trained weights: pass --init with a stage-1 run (gen train jem --stage 1), or use --stage both");
-            CheckInit(ctx.Init, config);
+            if (ctx.Init is not null) CheckInit(ctx.Init, config);
         }
-        else if (ctx.Init is not null && !ctx.Resume) CheckInit(ctx.Init, config);
 
         ImageSet test = DatasetCatalog.Load(p.EvalData ?? DatasetCatalog.WithSplit(p.Data, Split.Test), Split.Test, ctx.Log);
         ClassifierEval.CheckCompatible(config.InChannels, config.ImageSize, config.ImageSize, config.Dataset, test);

@@ -44,7 +44,7 @@ public static class ClassifierEval
             using var scope = NewDisposeScope();
             Tensor logits = model.Logits(Batches.Float(data, idx));
             Tensor probs = nn.functional.softmax(logits, 1);
-            float[] e = logits.logsumexp(1).neg().data<float>().ToArray();
+            float[] e = Energy(logits).data<float>().ToArray();
             var (conf, pred) = probs.max(1);
             long[] p = pred.data<long>().ToArray();
             float[] c = conf.data<float>().ToArray();
@@ -64,6 +64,9 @@ public static class ClassifierEval
         double acc = labelled == 0 ? double.NaN : (double)correct / labelled;
         return new ClassifierReport(acc, labelled, confusion, predictions, confidence, energy);
     }
+
+    /// <summary>E(x) = −logsumexp_y f(x)[y] of logits B×K (max-shifted inside logsumexp, so large logits do not overflow).</summary>
+    public static Tensor Energy(Tensor logits) => logits.logsumexp(1).neg();
 
     /// <summary>The test split of the data a classifier was trained on (Fashion-MNIST when unknown).</summary>
     public static string DefaultTestData(IClassifier model) =>

@@ -115,8 +115,17 @@ public sealed class OnnxGraph
 
     // --- The layers Gen's networks are made of -----------------------------------------------------
 
+    /// <summary>An inference-mode BatchNorm as a per-channel affine map y = x·s + t, in float64:
+    /// s = γ/√(σ²+ε), t = β − μ·s.</summary>
+    private static (Tensor Scale, Tensor Shift) Affine(BatchNorm2d bn)
+    {
+        Tensor scale = bn.weight!.detach().to_type(ScalarType.Float64).div(bn.running_var!.to_type(ScalarType.Float64).add(bn.eps).sqrt());
+        Tensor shift = bn.bias!.detach().to_type(ScalarType.Float64).sub(bn.running_mean!.to_type(ScalarType.Float64).mul(scale));
+        return (scale, shift);
+    }
+
     /// <summary>A 2-d convolution, optionally followed by an inference-mode BatchNorm folded into it:
-    /// w′ = w·γ/√(σ²+ε), b′ = (b − μ)·γ/√(σ²+ε) + β.</summary>
+    /// w′ = w·s, b′ = b·s + t (= (b − μ)·γ/√(σ²+ε) + β).</summary>
     public string Conv(string input, Tensor weight, Tensor? bias, long stride, long padding, string prefix, BatchNorm2d? bn = null)
     {
         using var scope = NewDisposeScope();
@@ -125,22 +134,20 @@ public sealed class OnnxGraph
         Tensor b = bias?.detach().to_type(ScalarType.Float64) ?? zeros(w.shape[0], ScalarType.Float64);
         if (bn is not null)
         {
-            Tensor scale = bn.weight!.detach().to_type(ScalarType.Float64).div(bn.running_var!.to_type(ScalarType.Float64).add(bn.eps).sqrt());
+            var (scale, shift) = Affine(bn);
             w = w.mul(scale.reshape(-1, 1, 1, 1));
-            b = b.sub(bn.running_mean!.to_type(ScalarType.Float64)).mul(scale).add(bn.bias!.detach().to_type(ScalarType.Float64));
+            b = b.mul(scale).add(shift);
         }
-        long k = w.shape[2];
         return Node("Conv", [input, Initializer(prefix + ".weight", w), Initializer(prefix + ".bias", b)], prefix,
-                    Ints("kernel_shape", k, w.shape[3]), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding));
+                    Ints("kernel_shape", w.shape[2], w.shape[3]), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding));
     }
 
-    /// <summary>An inference BatchNorm on its own (where no convolution precedes it): x·s + t per channel.</summary>
+    /// <summary>An inference BatchNorm on its own (where no convolution precedes it): Mul then Add per channel.</summary>
     public string BatchNorm(string input, BatchNorm2d bn, string prefix)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        Tensor scale = bn.weight!.detach().to_type(ScalarType.Float64).div(bn.running_var!.to_type(ScalarType.Float64).add(bn.eps).sqrt());
-        Tensor shift = bn.bias!.detach().to_type(ScalarType.Float64).sub(bn.running_mean!.to_type(ScalarType.Float64).mul(scale));
+        var (scale, shift) = Affine(bn);
         string s = Initializer(prefix + ".scale", scale.reshape(1, -1, 1, 1));
         string t = Initializer(prefix + ".shift", shift.reshape(1, -1, 1, 1));
         return Node("Add", [Node("Mul", [input, s], prefix + ".mul"), t], prefix);

@@ -2,7 +2,6 @@
 // (docs/deploy.md). The export runs a parity check: ONNX Runtime (CPU) against TorchSharp on 64
 // seeded inputs in [0,1]. An exported classifier opens as an IClassifier backed by an ONNX Runtime
 // session, so `gen classify` and `gen eval classifier` take model.onnx without TorchSharp weights.
-using System.Security.Cryptography;
 using System.Text.Json;
 using Gen.Pipeline.Methods;
 using Gen.Pipeline.Onnx.Proto;
@@ -45,7 +44,7 @@ public static class OnnxModels
             ["gen.step"] = opened.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["gen.model"] = opened.Description,
             ["gen.checkpoint"] = Path.GetFileName(checkpoint),
-            ["gen.checkpoint_sha256"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(checkpoint))),
+            ["gen.checkpoint_sha256"] = Data.Downloader.Sha256File(checkpoint),
             ["gen.version"] = GenPaths.Version,
         };
         if (model is IClassifier c)

@@ -104,13 +104,20 @@ public sealed class RobustStage(MethodRegistry registry) : IStageKind
         var p = ParamSchema.Of<RobustParams>().Bind(new RobustParams(), run.Params, $"stage '{run.Name}'");
         if (run.Inputs.TryGetValue("data", out string? data)) p = p with { Data = data };
         Denormals.Configure(p.Threads);
-        var results = new List<RobustResult> { Evaluate(run.Inputs["checkpoint"], p, run.Log, run.Cancel) };
-        if (run.Inputs.TryGetValue("baseline", out string? baseline)) results.Add(Evaluate(baseline, p, run.Log, run.Cancel));
+        var results = Evaluate(run.Inputs["checkpoint"], run.Inputs.GetValueOrDefault("baseline"), p, run.Log, run.Cancel);
         JsonObject json = ToJson(results);
         AtomicFile.WriteAllText(MainOutput(run.OutputDir), Json.Serialize(json));
         var r = results[0].Report;
         string rows = string.Join(", ", r.Rows.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Threat} {x.Eps:G3} {x.Accuracy:F3}")));
         return new StageOutcome(false, json, string.Create(CultureInfo.InvariantCulture, $"clean {r.CleanAccuracy:F3}; {rows} (N = {r.Count})"));
+    }
+
+    /// <summary>The checkpoint, then the baseline if any, under the same attacks.</summary>
+    public IReadOnlyList<RobustResult> Evaluate(string checkpoint, string? baseline, RobustParams p, IProgress<string>? log = null, CancellationToken cancel = default)
+    {
+        var results = new List<RobustResult> { Evaluate(checkpoint, p, log, cancel) };
+        if (baseline is not null) results.Add(Evaluate(baseline, p, log, cancel));
+        return results;
     }
 
     public RobustResult Evaluate(string checkpoint, RobustParams p, IProgress<string>? log = null, CancellationToken cancel = default)
@@ -120,8 +127,7 @@ public sealed class RobustStage(MethodRegistry registry) : IStageKind
         using var model = (IModel)classifier;
         string spec = p.Data ?? ClassifierEval.DefaultTestData(classifier);
         ImageSet set = DatasetCatalog.Load(spec, Split.Test, log);
-        ClassifierEval.CheckCompatible(classifier, set);
-        set = set.Take(Math.Min(p.N, set.Count));
+        set = set.Take(Math.Min(p.N, set.Count));   // Robustness.Evaluate checks the shape against the classifier
         RobustReport report = Robustness.Evaluate(classifier, set, attacks, p.Restarts, p.Batch, p.Seed, log, cancel);
         return new RobustResult(Checkpoints.Checkpoint.ResolvePath(checkpoint), model.Description, model.Step, set.Name, report);
     }

@@ -77,12 +77,9 @@ public static class ClassifierCommands
         {
             CliContext c = cli();
             var p = ParamSchema.Of<RobustParams>().Bind(new RobustParams(), options.Given(r), "gen robust");
-            p.Build();
             Denormals.Configure(p.Threads);
-            var stage = new RobustStage(registry);
             var log = new SyncProgress<string>(m => c.Err.WriteLine(m));
-            var results = new List<RobustResult> { stage.Evaluate(r.GetValue(checkpoint)!, p, log, c.Cancel) };
-            if (r.GetValue(baseline) is { } b) results.Add(stage.Evaluate(b, p, log, c.Cancel));
+            var results = new RobustStage(registry).Evaluate(r.GetValue(checkpoint)!, r.GetValue(baseline), p, log, c.Cancel);
             if (r.GetValue(json)) { c.WriteJson(RobustStage.ToJson(results)); return ExitCodes.Ok; }
             var table = new Table().Border(TableBorder.Rounded)
                 .Title(Markup.Escape($"{results[0].Data}, first {results[0].Report.Count} images, PGD-{p.Steps}" + (p.Restarts > 1 ? $" × {p.Restarts} restarts" : "")));
