@@ -50,6 +50,8 @@ public sealed class MetricsCliTests
     [InlineData("fid", "{samples}", "{samples}", "--extractor", "inception", "--weights", "{badweights}")]
     [InlineData("weights", "fetch", "inception")]
     [InlineData("fid-curve", "{samples}", "--ref", "fashion-mnist:test")]
+    [InlineData("fid", "{huge}", "fashion-mnist:test", "--extractor", "fmnist")]
+    [InlineData("is", "{huge}", "--extractor", "fmnist")]
     public void BadInputs_AreOneLineErrors_WithExitCode2(params string[] template)
     {
         using var tmp = new TempDir();
@@ -58,12 +60,15 @@ public sealed class MetricsCliTests
         Directory.CreateDirectory(tmp.File("one"));
         File.Copy(Path.Combine(samples, "0000.png"), tmp.File("one/0000.png"));
         File.Copy(Fixtures.Path("mini_zip.pth"), tmp.File("bad.pth"));
+        Directory.CreateDirectory(tmp.File("huge"));
+        foreach (string f in Directory.EnumerateFiles(samples)) File.Copy(f, tmp.File("huge/" + Path.GetFileName(f)));
+        File.WriteAllBytes(tmp.File("huge/9999.png"), Gen.Testing.BrokenImages.PngDeclaring(60000, 60000));
         string? home = Environment.GetEnvironmentVariable("GEN_HOME");
         Environment.SetEnvironmentVariable("GEN_HOME", tmp.File("home"));
         try
         {
             string[] args = template.Select(a => a.Replace("{empty}", tmp.File("empty")).Replace("{missing}", tmp.File("missing"))
-                .Replace("{one}", tmp.File("one")).Replace("{samples}", samples).Replace("{badweights}", tmp.File("bad.pth"))).ToArray();
+                .Replace("{one}", tmp.File("one")).Replace("{samples}", samples).Replace("{badweights}", tmp.File("bad.pth")).Replace("{huge}", tmp.File("huge"))).ToArray();
             var (code, _, err) = Run(args);
             Assert.True(code == 2, $"exit {code}: {err}");
             string[] lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();

@@ -72,3 +72,43 @@ public static class Idx
         System.IO.File.WriteAllBytes(System.IO.Path.Combine(folder, $"{prefix}-labels-idx1-ubyte{ext}"), gz ? Gzip(lab) : lab);
     }
 }
+
+public static class BrokenImages
+{
+    /// <summary>A PNG whose header (IHDR) declares width×height 8-bit grey pixels, followed by (at most) one
+    /// row of pixel data and IEND: what a decoder sees first when a file lies about its size. Chunk CRCs are correct, so the
+    /// header passes libpng's checks (CRC-32 of the PNG specification, §5.5, polynomial 0xEDB88320).</summary>
+    public static byte[] PngDeclaring(int width, int height)
+    {
+        var ms = new MemoryStream();
+        ms.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8;                                        // bit depth; colour type 0 (grey), no interlace
+        Chunk(ms, "IHDR", ihdr);
+        var idat = new MemoryStream();
+        using (var z = new ZLibStream(idat, CompressionLevel.Optimal, leaveOpen: true)) z.Write(new byte[1 + Math.Min(width, 64)]);
+        Chunk(ms, "IDAT", idat.ToArray());                  // the first row only: the rest is missing
+        Chunk(ms, "IEND", []);
+        return ms.ToArray();
+    }
+
+    private static void Chunk(Stream s, string type, byte[] data)
+    {
+        var len = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(len, data.Length);
+        s.Write(len);
+        byte[] body = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
+        s.Write(body);
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in body)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+        }
+        var c = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(c, ~crc);
+        s.Write(c);
+    }
+}

@@ -10,6 +10,12 @@ public static class ImageCodec
 {
     public static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
 
+    /// <summary>The largest side and pixel count Gen decodes. A header may declare any size (up to
+    /// 2³¹ per side in PNG); checking it before allocating turns a hostile or broken file into a
+    /// one-line error instead of an overflow deep inside the decoder.</summary>
+    public const int MaxSide = 16384;
+    public const long MaxPixels = 64L * 1024 * 1024;
+
     public static bool IsImageFile(string path) =>
         Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
@@ -30,6 +36,8 @@ public static class ImageCodec
         int w = codec.Info.Width, h = codec.Info.Height;
         if (w <= 0 || h <= 0)
             throw new GenInputException($"image '{nameForErrors}' has size {w}x{h}; remove or replace it");
+        if (w > MaxSide || h > MaxSide || (long)w * h > MaxPixels)
+            throw new GenInputException($"image '{nameForErrors}' declares {w}x{h} pixels, over Gen's limit of {MaxSide} per side and {MaxPixels / (1024 * 1024)} M pixels; resize it or remove it from the folder");
         bool grey = codec.Info.ColorType == SKColorType.Gray8;
         var info = grey
             ? new SKImageInfo(w, h, SKColorType.Gray8, SKAlphaType.Opaque)

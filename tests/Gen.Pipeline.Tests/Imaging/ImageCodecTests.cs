@@ -34,4 +34,17 @@ public sealed class ImageCodecTests
         var e = Assert.Throws<GenInputException>(() => ImageCodec.Decode([1, 2, 3, 4, 5], "junk.png"));
         Assert.Contains("junk.png", e.Message);
     }
+
+    [Fact]
+    public void HeaderDeclaringHugeSize_RefusedBeforeAllocating()
+    {
+        var e = Assert.Throws<GenInputException>(() => ImageCodec.Decode(Gen.Testing.BrokenImages.PngDeclaring(60000, 60000), "huge.png"));
+        Assert.Contains("huge.png", e.Message);
+        Assert.Contains("60000x60000", e.Message);
+        Assert.Contains(ImageCodec.MaxSide.ToString(), e.Message);
+        // The helper's header is otherwise valid: a small declared size gets past the size check to the
+        // decoder, which then reports the missing pixel data.
+        var small = Assert.Throws<GenInputException>(() => ImageCodec.Decode(Gen.Testing.BrokenImages.PngDeclaring(8, 8), "small.png"));
+        Assert.DoesNotContain("limit", small.Message);
+    }
 }
