@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 namespace Gen.Generative.Jem;
 
 public sealed class JemModel(JemNetwork network, JemConfig config, string path, long step, bool owns = true, JemSampleSettings? sampling = null)
-    : IModel, IClassifier, IImageSampler, Gen.Pipeline.Onnx.IOnnxExportable
+    : IModel, IConvClassifier, IImageSampler, Gen.Pipeline.Onnx.IOnnxExportable
 {
     public const int DefaultSteps = 60;
     public const double DefaultStepSize = 0.25;
@@ -42,6 +42,10 @@ public sealed class JemModel(JemNetwork network, JemConfig config, string path, 
     public double SampleStepSize => _sampling.StepSize ?? DefaultStepSize;
 
     public Tensor Logits(Tensor images01) => network.call(images01);
+
+    public string CamLayer => network.CamLayer;
+    public Tensor CamActivations(Tensor images01) => network.CamActivations(images01);
+    public Tensor CamScores(Tensor activations) => network.CamScores(activations);
 
     public string OnnxRole => Gen.Pipeline.Onnx.OnnxModels.ClassifierRole;
 

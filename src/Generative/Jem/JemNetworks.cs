@@ -50,11 +50,20 @@ public sealed class CnnS : Module<Tensor, Tensor>, IOnnxModule
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        return Head(FeatureMap(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The third block's ReLU output, before its max-pool (Grad-CAM's layer).</summary>
+    public Tensor FeatureMap(Tensor x)
+    {
+        using var scope = NewDisposeScope();
         x = functional.max_pool2d(functional.relu(bn1.call(conv1.call(x))), 2);
         x = functional.max_pool2d(functional.relu(bn2.call(conv2.call(x))), 2);
-        x = functional.max_pool2d(functional.relu(bn3.call(conv3.call(x))), 2);
-        return fc.call(x.flatten(1)).MoveToOuterDisposeScope();
+        return functional.relu(bn3.call(conv3.call(x))).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The last max-pool and the linear layer.</summary>
+    public Tensor Head(Tensor featureMap) => fc.call(functional.max_pool2d(featureMap, 2).flatten(1));
 
     public string WriteOnnx(OnnxGraph g, string input, string prefix)
     {
@@ -149,11 +158,19 @@ public sealed class WideResNet : Module<Tensor, Tensor>, IOnnxModule
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor y = block3.call(block2.call(block1.call(conv1.call(x))));
-        y = functional.relu(bn.call(y));
-        y = functional.adaptive_avg_pool2d(y, 1).flatten(1);
-        return fc.call(y).MoveToOuterDisposeScope();
+        return Head(FeatureMap(x)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The final BN-ReLU after the last group (Grad-CAM's layer).</summary>
+    public Tensor FeatureMap(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor y = block3.call(block2.call(block1.call(conv1.call(x))));
+        return functional.relu(bn.call(y)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Global average pooling and the linear layer.</summary>
+    public Tensor Head(Tensor featureMap) => fc.call(functional.adaptive_avg_pool2d(featureMap, 1).flatten(1));
 
     public string WriteOnnx(OnnxGraph g, string input, string prefix)
     {
@@ -255,6 +272,18 @@ public sealed class JemNetwork : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         return net.call(Gen.Pipeline.Data.Augment.Normalize(images01, _mean, _std)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Grad-CAM's layer: the last convolutional block's ReLU output of the normalised images.</summary>
+    public string CamLayer => net is CnnS ? "conv3" : "bn";
+
+    public Tensor CamActivations(Tensor images01)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = Gen.Pipeline.Data.Augment.Normalize(images01, _mean, _std);
+        return (net is CnnS c ? c.FeatureMap(x) : ((WideResNet)net).FeatureMap(x)).MoveToOuterDisposeScope();
+    }
+
+    public Tensor CamScores(Tensor activations) => net is CnnS c ? c.Head(activations) : ((WideResNet)net).Head(activations);
 
     /// <summary>Puts every BatchNorm in eval mode (running statistics frozen, γ/β still trainable).</summary>
     public void FreezeBatchNorm()

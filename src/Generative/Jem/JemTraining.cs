@@ -88,7 +88,7 @@ public sealed class JemTraining : Method<JemParams, JemConfig>
     public override string Name => JemMethod.KindName;
     public override string Summary => "Train an energy-based joint classifier and generator with dual adversarial training (JEM-AT)";
     public override IReadOnlyList<string> CheckpointKinds => [JemMethod.KindName];
-    public override IReadOnlyList<Type> Capabilities => [typeof(IClassifier), typeof(IImageSampler), typeof(Gen.Pipeline.Onnx.IOnnxExportable)];
+    public override IReadOnlyList<Type> Capabilities => [typeof(IClassifier), typeof(IConvClassifier), typeof(IImageSampler), typeof(Gen.Pipeline.Onnx.IOnnxExportable)];
     public override Type? SampleSettingsType => typeof(JemSampleSettings);
 
     private static string StageOf(JemParams p) => p.Stage == "both" ? JemConfig.Stage2 : p.Stage;

@@ -73,11 +73,17 @@ public static class Checkpoint
         return (file, info);
     }
 
-    /// <summary>A run folder stands for its last.safetensors.</summary>
+    /// <summary>The weights of the best validation epoch, written by runs that select on validation.</summary>
+    public const string BestFile = "best.safetensors";
+
+    /// <summary>A run folder stands for its best.safetensors when the run kept one (selection on
+    /// validation), otherwise for its last.safetensors.</summary>
     public static string ResolvePath(string path)
     {
         if (Directory.Exists(path))
         {
+            string best = Path.Combine(path, BestFile);
+            if (File.Exists(best)) return best;
             string last = Path.Combine(path, "last.safetensors");
             if (File.Exists(last)) return last;
             throw new GenInputException($"folder '{path}' holds no last.safetensors; pass a checkpoint file or a finished run folder");

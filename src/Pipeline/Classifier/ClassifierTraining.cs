@@ -42,7 +42,7 @@ public sealed class ClassifierTraining : Method<ClassifierParams, ClassifierConf
     public override string Name => ClassifierMethod.KindName;
     public override string Summary => "Train a small ResNet classifier (e.g. on Fashion-MNIST) and report its test accuracy";
     public override IReadOnlyList<string> CheckpointKinds => [ClassifierMethod.KindName];
-    public override IReadOnlyList<Type> Capabilities => [typeof(IClassifier), typeof(Onnx.IOnnxExportable)];
+    public override IReadOnlyList<Type> Capabilities => [typeof(IClassifier), typeof(IConvClassifier), typeof(Onnx.IOnnxExportable)];
 
     // The default recipe, measured in bench/classifier (figures in bench/RESULTS.md): width 32 with a
     // stride-2 stem (stage widths 32/64/128 at 14/7/4 px), SGD + Nesterov, 200 warm-up steps then cosine
@@ -96,7 +96,7 @@ public sealed class ClassifierTraining : Method<ClassifierParams, ClassifierConf
 }
 
 /// <summary>A classifier checkpoint as an IClassifier: normalisation, then the ResNet.</summary>
-public sealed class ClassifierModel(ResNet network, ClassifierConfig config, string path, long step, bool owns = true) : IModel, IClassifier, Onnx.IOnnxExportable
+public sealed class ClassifierModel(ResNet network, ClassifierConfig config, string path, long step, bool owns = true) : IModel, IConvClassifier, Onnx.IOnnxExportable
 {
     public ResNet Network => network;
     public ClassifierConfig Config => config;
@@ -116,6 +116,17 @@ public sealed class ClassifierModel(ResNet network, ClassifierConfig config, str
         using var scope = NewDisposeScope();
         return network.call(Augment.Normalize(images01, config.Mean, config.Std)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Grad-CAM's layer: the last stage's output (after its ReLU, before global pooling).</summary>
+    public string CamLayer => $"layer{config.ResNet.Widths.Length}";
+
+    public Tensor CamActivations(Tensor images01)
+    {
+        using var scope = NewDisposeScope();
+        return network.FeatureMap(Augment.Normalize(images01, config.Mean, config.Std)).MoveToOuterDisposeScope();
+    }
+
+    public Tensor CamScores(Tensor activations) => network.Head(nn.functional.adaptive_avg_pool2d(activations, 1).flatten(1));
 
     public string OnnxRole => Onnx.OnnxModels.ClassifierRole;
 

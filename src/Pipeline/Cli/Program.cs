@@ -32,6 +32,8 @@ namespace Gen.Cli
             root.Subcommands.Add(ClassifierCommands.Eval(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Classify(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Robust(registry, cli));
+            root.Subcommands.Add(DetectCommands.Detect(registry, cli));
+            root.Subcommands.Add(DetectCommands.Explain(registry, cli));
             root.Subcommands.Add(ExportCommand.Create(registry, cli));
             root.Subcommands.Add(ExportCommand.Devices(cli));
             root.Subcommands.Add(ProbeCommand.Probe(registry, cli));

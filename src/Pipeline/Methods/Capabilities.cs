@@ -99,3 +99,20 @@ public interface IEncoder
     /// <summary>Where the features come from (method, seed, step, …) for probe records.</summary>
     IReadOnlyDictionary<string, string> Provenance { get; }
 }
+
+/// <summary>A classifier whose network splits at its last convolutional layer, the layer Grad-CAM
+/// explains (docs/methods/detection.md "Grad-CAM"): activations A = CamActivations(x) and class scores
+/// CamScores(A). Composing the two gives the classifier's decision; CamScores' column c is the score
+/// Grad-CAM differentiates for class c (the logit before softmax for a softmax classifier; ±z for a
+/// single-logit detector, whose "real" score is −z).</summary>
+public interface IConvClassifier : IClassifier
+{
+    /// <summary>The target layer's name in the network, for reports (e.g. "layer3", "conv2").</summary>
+    string CamLayer { get; }
+
+    /// <summary>Target-layer activations (B×K×u×v) of images in [0,1], after the layer's ReLU and before any pooling.</summary>
+    Tensor CamActivations(Tensor images01);
+
+    /// <summary>Class scores (B×Classes) computed from the target-layer activations.</summary>
+    Tensor CamScores(Tensor activations);
+}
