@@ -43,6 +43,8 @@ public sealed class DetectorNet : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public DetectorConfig Config => _config;
+
     public string CamLayer => resnet is not null ? $"layer{_config.ResNet!.Widths.Length}" : $"convs.{convs.Count - 1}";
 
     /// <summary>The logit z (B) of images in [0,1].</summary>
