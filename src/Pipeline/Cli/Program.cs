@@ -33,6 +33,7 @@ namespace Gen.Cli
             root.Subcommands.Add(ClassifierCommands.Classify(registry, cli));
             root.Subcommands.Add(ClassifierCommands.Robust(registry, cli));
             root.Subcommands.Add(DetectCommands.Detect(registry, cli));
+            root.Subcommands.Add(DetectCommands.Curve(cli));
             root.Subcommands.Add(DetectCommands.Explain(registry, cli));
             root.Subcommands.Add(ExportCommand.Create(registry, cli));
             root.Subcommands.Add(ExportCommand.Devices(cli));

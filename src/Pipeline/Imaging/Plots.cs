@@ -25,6 +25,35 @@ public static class Plots
         Save(plot, path, 640, 400);
     }
 
+    /// <summary>Series on the left axis and, optionally, one series on a right axis of its own scale
+    /// (e.g. detector accuracy beside FID against training step).</summary>
+    public static void TwoAxes(string path, string title, string xLabel, string leftLabel,
+                               IReadOnlyList<(string Name, double[] X, double[] Y)> left, (string Name, double[] X, double[] Y)? right)
+    {
+        var plot = new Plot();
+        foreach (var (name, x, y) in left)
+        {
+            if (x.Length == 0) continue;
+            var s = plot.Add.Scatter(x, y);
+            s.LegendText = name;
+            s.MarkerSize = 5;
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(leftLabel);
+        if (right is var (rName, rx, ry) && rx.Length > 0)
+        {
+            var s = plot.Add.Scatter(rx, ry);
+            s.LegendText = rName;
+            s.MarkerSize = 5;
+            s.LinePattern = LinePattern.Dashed;
+            s.Axes.YAxis = plot.Axes.Right;
+            plot.Axes.Right.Label.Text = rName;
+        }
+        plot.ShowLegend();
+        Save(plot, path, 720, 420);
+    }
+
     /// <summary>One bar per named value (e.g. FID per class), labels under the bars.</summary>
     public static void Bars(string path, string title, string yLabel, IReadOnlyList<string> names, IReadOnlyList<double> values)
     {

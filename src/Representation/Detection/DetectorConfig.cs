@@ -12,6 +12,9 @@ public sealed record DetectorConfig
     public const string Cifake = "cifake", CifakeWide = "cifake-wide", ResNetS = "resnet-s";
     public static readonly string[] Archs = [Cifake, CifakeWide, ResNetS];
 
+    /// <summary>A cifake-shaped network with the widths `gen detect search` chose (Convs and Dense say which).</summary>
+    public const string Searched = "cifake-searched";
+
     public string Arch { get; init; } = Cifake;
 
     /// <summary>Filters of each 3×3 convolution (no padding, ReLU, 2×2 max-pool); cifake nets only.</summary>
@@ -61,7 +64,7 @@ public sealed record DetectorConfig
 
     public void Validate()
     {
-        if (!Archs.Contains(Arch)) throw new GenInputException($"detector architecture '{Arch}' is unknown; use one of {string.Join(", ", Archs)}");
+        if (!Archs.Contains(Arch) && Arch != Searched) throw new GenInputException($"detector architecture '{Arch}' is unknown; use one of {string.Join(", ", Archs)}");
         if (InChannels is not (1 or 3)) throw new GenInputException($"a detector takes 1- or 3-channel images, got {InChannels}");
         if (Arch == ResNetS)
         {

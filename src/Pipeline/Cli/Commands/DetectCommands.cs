@@ -22,7 +22,65 @@ public static class DetectCommands
         var detect = new Command("detect", "Real-vs-fake detection (CIFAKE-style): build a dataset from a generator, evaluate a detector");
         detect.Subcommands.Add(BuildDataset(cli));
         detect.Subcommands.Add(Eval(registry, cli));
+        detect.Subcommands.Add(Search(cli));
         return detect;
+    }
+
+    private static Command Search(Func<CliContext> cli)
+    {
+        var command = new Command("search", "Gen's topology search for the cifake detector: conv depth x filters, then dense depth x width; every row reported, the best kept");
+        var data = new Argument<string>("data") { Description = "A CIFAKE-layout folder (its train split is searched on, with a validation hold-out)" };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for search.json, best.safetensors and the candidates' runs", DefaultValueFactory = _ => Path.Combine("runs", "detect-search") };
+        var depths = new Option<int[]>("--depths") { Description = "Convolution counts of stage 1", DefaultValueFactory = _ => [1, 2, 3], CustomParser = ParseInts };
+        var filters = new Option<int[]>("--filters") { Description = "Filter counts of stage 1", DefaultValueFactory = _ => [16, 32, 64, 128], CustomParser = ParseInts };
+        var denseLayers = new Option<int[]>("--dense-layers") { Description = "Dense layer counts of stage 2", DefaultValueFactory = _ => [1, 2, 3], CustomParser = ParseInts };
+        var denseWidths = new Option<int[]>("--dense-widths") { Description = "Dense widths of stage 2", DefaultValueFactory = _ => [32, 64, 128, 256, 512, 1024], CustomParser = ParseInts };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs per candidate", DefaultValueFactory = _ => 3 };
+        var limit = new Option<int?>("--limit") { Description = "Train each candidate on at most this many images (default: all but the hold-out)" };
+        var seed = new Option<long>("--seed") { Description = "Seed of the hold-out and of every candidate", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        command.Arguments.Add(data);
+        foreach (Option o in new Option[] { output, depths, filters, denseLayers, denseWidths, epochs, limit, seed, threads, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            Denormals.Configure(r.GetValue(threads));
+            var p = new DetectSearchParams
+            {
+                Depths = r.GetValue(depths)!, Filters = r.GetValue(filters)!, DenseLayers = r.GetValue(denseLayers)!, DenseWidths = r.GetValue(denseWidths)!,
+                Epochs = r.GetValue(epochs), Limit = r.GetValue(limit), Seed = r.GetValue(seed), Threads = r.GetValue(threads),
+            };
+            DetectSearchResult res = DetectSearch.Run(r.GetValue(data)!, r.GetValue(output)!, p, new SyncProgress<string>(m => c.Err.WriteLine(m)), c.Cancel);
+            if (r.GetValue(json)) { c.WriteJson(res); return ExitCodes.Ok; }
+            var table = new Table().Border(TableBorder.Rounded)
+                .Title(Markup.Escape($"Gen's search (not the paper's grid): {res.TrainImages} training, {res.ValImages} validation images, {res.Epochs} epochs each"));
+            foreach (string h in new[] { "stage", "network", "val accuracy", "parameters", "s/epoch" }) table.AddColumn(h);
+            foreach (var row in res.Rows)
+                table.AddRow(row.Stage.ToString(CultureInfo.InvariantCulture), Markup.Escape(row.Name) + (row == res.Best ? " [green](best)[/]" : ""),
+                    row.Skipped is null ? Pct(row.ValAccuracy) : Markup.Escape($"skipped: {row.Skipped}"),
+                    row.Parameters.ToString(CultureInfo.InvariantCulture), double.IsNaN(row.SecondsPerEpoch) ? "-" : row.SecondsPerEpoch.ToString("F1", CultureInfo.InvariantCulture));
+            c.Console.Write(table);
+            c.Console.MarkupLine(Markup.Escape($"best: {res.Best.Name}, kept as {res.BestCheckpoint}"));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static int[] ParseInts(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var values = new List<int>();
+        foreach (var token in result.Tokens)
+            foreach (string part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
+                {
+                    result.AddError($"'{part}' is not a whole number; pass a list such as 1,2,3");
+                    return [];
+                }
+                values.Add(v);
+            }
+        return values.ToArray();
     }
 
     private static Command BuildDataset(Func<CliContext> cli)
@@ -124,6 +182,41 @@ public static class DetectCommands
             table.AddRow("REAL", rep.TrueNegative.ToString(CultureInfo.InvariantCulture), rep.FalsePositive.ToString(CultureInfo.InvariantCulture), Pct(rep.RealAccuracy));
             table.AddRow("FAKE", rep.FalseNegative.ToString(CultureInfo.InvariantCulture), rep.TruePositive.ToString(CultureInfo.InvariantCulture), Pct(rep.FakeAccuracy));
             c.Console.Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Curve(Func<CliContext> cli)
+    {
+        var command = new Command("detect-curve", "Detectability of a generator's samples at every checkpoint of its run (a fresh detector per checkpoint), beside its FID curve; writes detect_curve.json and detect_curve.png");
+        var run = new Argument<string>("run") { Description = "A generator's training run folder (holds checkpoints/)" };
+        var real = new Option<string>("--real") { Description = "Held-out real images the generator never saw (the detectors' test REAL images)", DefaultValueFactory = _ => "fashion-mnist:test" };
+        var realTrain = new Option<string?>("--real-train") { Description = "Real images the detectors train on (default: the train split of --real)" };
+        var n = new Option<int>("--n") { Description = "REAL and FAKE training images each, per checkpoint", DefaultValueFactory = _ => 1000 };
+        var nTest = new Option<int>("--n-test") { Description = "REAL and FAKE test images each, per checkpoint", DefaultValueFactory = _ => 500 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs of each detector", DefaultValueFactory = _ => 5 };
+        var arch = new Option<string>("--arch") { Description = "Detector architecture: cifake, cifake-wide or resnet-s", DefaultValueFactory = _ => DetectorConfig.Cifake };
+        var seed = new Option<long>("--seed") { Description = "Seed of the real-image draw and of each detector", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        command.Arguments.Add(run);
+        foreach (Option o in new Option[] { real, realTrain, n, nTest, epochs, arch, seed, threads, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            CliContext c = cli();
+            Denormals.Configure(r.GetValue(threads));
+            var p = new DetectCurveParams
+            {
+                Real = r.GetValue(real)!, RealTrain = r.GetValue(realTrain), N = r.GetValue(n), NTest = r.GetValue(nTest),
+                Epochs = r.GetValue(epochs), Arch = r.GetValue(arch)!, Seed = r.GetValue(seed), Threads = r.GetValue(threads),
+            };
+            DetectCurveResult res = DetectCurve.Run(r.GetValue(run)!, p, new SyncProgress<string>(m => c.Err.WriteLine(m)), c.Cancel);
+            if (r.GetValue(json)) { c.WriteJson(res); return ExitCodes.Ok; }
+            c.Out.WriteLine($"detector accuracy on samples ({res.Arch}, {res.Epochs} epochs; train {res.N} REAL from {res.RealTrain} + {res.N} FAKE, test {res.NTest} REAL from {res.RealTest} + {res.NTest} FAKE)");
+            foreach (var pt in res.Points)
+                c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {pt.Step,10}: accuracy {100 * pt.Accuracy,6:F2}%  ROC-AUC {pt.RocAuc:F4}{(pt.Reused ? "  (cached)" : "")}"));
+            c.Out.WriteLine($"wrote {res.Json} and {res.Plot}{(res.WithFid ? " (with the run's FID curve)" : " (run gen fid-curve on the run to add its FID curve)")}");
             return ExitCodes.Ok;
         });
         return command;
