@@ -120,7 +120,7 @@ public static class DetectCommands
                 using var sampler = ImageGenerators.Open(file);
                 var describe = new JsonObject
                 {
-                    ["checkpoint"] = Path.GetFullPath(file),
+                    ["checkpoint"] = p.Fake,
                     ["checkpoint_sha256"] = Downloader.Sha256File(file),
                     ["model"] = sampler.Description,
                 };
