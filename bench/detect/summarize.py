@@ -36,3 +36,23 @@ for split, per in b["cues"].items():
 print("\ntimings:")
 with open(f"{out}/timings.txt") as f:
     print(f.read().strip())
+
+# The cross-generator table of bench/detect/cross.sh, when it ran.
+import os
+names = {"cifake-s0": "EDM (bundled)", "cifake-jem-s0": "JEM-AT (bundled)"}
+sets = {"ds": "EDM test split", "ds-jem": "JEM-AT test split"}
+cells = {(d, s): f"{out}/cross-{d}-on-{s}.json" for d in names for s in sets}
+if all(os.path.exists(p) for p in cells.values()):
+    print("\n| detector trained on | " + " | ".join(f"{v}: accuracy / ROC-AUC" for v in sets.values()) + " |")
+    print("|---|" + "---|" * len(sets))
+    for d, dn in names.items():
+        row = []
+        for s in sets:
+            e = load(cells[(d, s)])
+            row.append(f"{100*e['accuracy']:.2f}% / {e['roc_auc']:.4f}")
+        print(f"| {dn} | " + " | ".join(row) + " |")
+    bj = load(f"{out}/build-jem.json")
+    print("\nJEM-AT set cheap cues:")
+    for split, per in bj["cues"].items():
+        for label, c in per.items():
+            print(f"| {split} | {label} | {c['mean']:.2f} | {c['std']:.2f} | {100*c['zero_fraction']:.2f}% | {100*c['full_fraction']:.2f}% |")

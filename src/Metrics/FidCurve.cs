@@ -24,8 +24,6 @@ public static class FidCurve
     public const string JsonFile = "fid_curve.json";
     public const string PlotFile = "fid_curve.png";
 
-    private sealed record Saved(string Key, CurvePoint Point);
-
     public static CurveResult Run(string runDir, string reference, int n, long seed, ExtractorOptions options,
                                   IProgress<MetricProgress>? progress = null, IProgress<string>? log = null, CancellationToken cancel = default)
     {
@@ -44,7 +42,7 @@ public static class FidCurve
         if (n <= refStats.Dims) warnings.Add($"N = {n} ≤ {refStats.Dims} feature dimensions: each point is strongly biased; use a larger --n");
 
         string jsonPath = Path.Combine(runDir, JsonFile);
-        var saved = Load(jsonPath);
+        var saved = Json.ReadCache<CurvePoint>(jsonPath);
         var points = new List<CurvePoint>();
         foreach (string file in files)
         {
@@ -86,24 +84,6 @@ public static class FidCurve
         return jobs.StatsOf(input, extractor, null, "reference");
     }
 
-    private static Dictionary<string, CurvePoint> Load(string path)
-    {
-        var d = new Dictionary<string, CurvePoint>(StringComparer.Ordinal);
-        if (!File.Exists(path)) return d;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            if (doc.RootElement.TryGetProperty("cache", out var cache))
-                foreach (var e in cache.EnumerateArray())
-                {
-                    var s = e.Deserialize<Saved>(Json.Options);
-                    if (s is not null) d[s.Key] = s.Point;
-                }
-        }
-        catch (JsonException) { /* a damaged cache is recomputed, never trusted */ }
-        return d;
-    }
-
     private static void Write(string path, string runDir, string reference, string metric, ExtractorRecord ex, int n, long seed,
                               List<CurvePoint> points, Dictionary<string, CurvePoint> cache)
     {
@@ -116,7 +96,7 @@ public static class FidCurve
             seed,
             extractor = ex,
             points = points.OrderBy(p => p.Step).Select(p => new { p.Step, p.Value, p.Checkpoint, p.Sha256, p.ElapsedS }),
-            cache = cache.Select(kv => new Saved(kv.Key, kv.Value with { Reused = false })),
+            cache = cache.Select(kv => new CacheEntry<CurvePoint>(kv.Key, kv.Value with { Reused = false })),
         };
         AtomicFile.WriteAllText(path, Json.Serialize(doc));
     }

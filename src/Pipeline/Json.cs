@@ -24,6 +24,24 @@ public static class Json
         return o;
     }
 
+    /// <summary>A keyed result cache kept in a JSON file under "cache" as [{"key": …, "point": …}] (the
+    /// curves of fid-curve and detect-curve). A missing or damaged file is an empty cache: its points are
+    /// recomputed, never trusted.</summary>
+    public static Dictionary<string, T> ReadCache<T>(string path)
+    {
+        var d = new Dictionary<string, T>(StringComparer.Ordinal);
+        if (!File.Exists(path)) return d;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            if (doc.RootElement.TryGetProperty("cache", out var cache))
+                foreach (var e in cache.EnumerateArray())
+                    if (e.Deserialize<CacheEntry<T>>(Options) is { Point: not null } s) d[s.Key] = s.Point;
+        }
+        catch (JsonException) { }
+        return d;
+    }
+
     public static string Serialize<T>(T value, bool indented = true) =>
         JsonSerializer.Serialize(value, indented ? Options : Compact);
 
@@ -40,3 +58,6 @@ public static class Json
         }
     }
 }
+
+/// <summary>One entry of a keyed result cache (see Json.ReadCache).</summary>
+public sealed record CacheEntry<T>(string Key, T Point);

@@ -66,6 +66,11 @@ public sealed class DetectCommandTests
         Assert.True(e.GetProperty("accuracy").GetDouble() > 0.9, eval.Out);
         var cm = e.GetProperty("confusion");
         Assert.Equal(120, cm.GetProperty("tp").GetInt32() + cm.GetProperty("fp").GetInt32() + cm.GetProperty("fn").GetInt32() + cm.GetProperty("tn").GetInt32());
+        var perClass = e.GetProperty("real_per_class").EnumerateArray().ToList();
+        Assert.Equal(60, perClass.Sum(x => x.GetProperty("count").GetInt32()));                 // every REAL test image, by its source class
+        Assert.Equal(4, perClass.Count);
+        double realAcc = perClass.Sum(x => x.GetProperty("count").GetInt32() * x.GetProperty("accuracy").GetDouble()) / 60;
+        Assert.Equal(e.GetProperty("real_accuracy").GetDouble(), realAcc, 9);
         Assert.Contains("confusion matrix", Cli.Run("detect", "eval", det, ds).Out);
 
         var explain = Cli.Run("explain", det, Path.Combine(ds, "test"), "--n", "6", "--out", tmp.File("ex"), "--json");

@@ -50,7 +50,7 @@ public static class Plots
             s.Axes.YAxis = plot.Axes.Right;
             plot.Axes.Right.Label.Text = rName;
         }
-        plot.ShowLegend();
+        plot.ShowLegend(Alignment.LowerLeft);   // curves that fall with step leave that corner empty
         Save(plot, path, 720, 420);
     }
 

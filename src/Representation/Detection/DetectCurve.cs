@@ -50,8 +50,6 @@ public static class DetectCurve
     public const string WorkDir = "detect_curve";
     public const string FidCurveFile = "fid_curve.json";
 
-    private sealed record Saved(string Key, DetectCurvePoint Point);
-
     public static DetectCurveResult Run(string runDir, DetectCurveParams p, IProgress<string>? log = null, CancellationToken cancel = default)
     {
         p.Validate();
@@ -70,7 +68,7 @@ public static class DetectCurve
         int[] testIdx = Shuffled(realTest.Count, rng)[..p.NTest];
 
         string jsonPath = Path.Combine(runDir, JsonFile);
-        var saved = Load(jsonPath);
+        var saved = Json.ReadCache<DetectCurvePoint>(jsonPath);
         var points = new List<DetectCurvePoint>();
         foreach (string file in files)
         {
@@ -163,21 +161,6 @@ public static class DetectCurve
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { return null; }
     }
 
-    private static Dictionary<string, DetectCurvePoint> Load(string path)
-    {
-        var d = new Dictionary<string, DetectCurvePoint>(StringComparer.Ordinal);
-        if (!File.Exists(path)) return d;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            if (doc.RootElement.TryGetProperty("cache", out var cache))
-                foreach (var e in cache.EnumerateArray())
-                    if (e.Deserialize<Saved>(Json.Options) is { } s) d[s.Key] = s.Point;
-        }
-        catch (JsonException) { /* a damaged cache is recomputed, never trusted */ }
-        return d;
-    }
-
     private static void Write(string path, string runDir, DetectCurveParams p, string realTrain, string realTest,
                               List<DetectCurvePoint> points, Dictionary<string, DetectCurvePoint> cache)
     {
@@ -193,7 +176,7 @@ public static class DetectCurve
             real_test = realTest,
             fake_test_seed_base = FakeSource.TestSeedBase,
             points = points.OrderBy(x => x.Step).Select(x => new { x.Step, x.Accuracy, x.RocAuc, x.Checkpoint, x.Sha256, x.ElapsedS }),
-            cache = cache.Select(kv => new Saved(kv.Key, kv.Value with { Reused = false })),
+            cache = cache.Select(kv => new CacheEntry<DetectCurvePoint>(kv.Key, kv.Value with { Reused = false })),
         };
         AtomicFile.WriteAllText(path, Json.Serialize(doc));
     }

@@ -82,6 +82,35 @@ public static class DetectionMetrics
         return scores;
     }
 
+    /// <summary>For a set written by `gen detect build-dataset`: the accuracy on REAL test images per
+    /// source class (which real classes a detector mistakes for fakes), from the manifest; empty for
+    /// other folders. REAL images come in file-name order, as the manifest lists them.</summary>
+    public static IReadOnlyList<(string Class, int Count, double Accuracy)> RealPerClass(string spec, ImageSet data, IReadOnlyList<double> pFake)
+    {
+        if (spec.StartsWith("cifake:", StringComparison.OrdinalIgnoreCase)) spec = spec["cifake:".Length..];
+        var r = DatasetRef.Parse(spec);
+        if (r.Path is null) return [];
+        string split = DatasetCatalog.SplitName(r.Split ?? Split.Test);
+        string manifest = Path.Combine(r.Path, DatasetBuilder.ManifestFile);
+        if (!File.Exists(manifest)) return [];
+        string prefix = $"{split}/{DetectionData.Real}/";
+        string?[] classes;
+        try
+        {
+            var files = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["files"]?.AsArray();
+            if (files is null) return [];
+            classes = files.Select(f => (Path: f?["path"]?.GetValue<string>() ?? "", Class: f?["class"]?.GetValue<string>()))
+                           .Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal))
+                           .OrderBy(f => f.Path, StringComparer.Ordinal).Select(f => f.Class).ToArray();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { return []; }
+        int[] real = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == DetectionData.RealLabel).ToArray();
+        if (classes.Length != real.Length || classes.Any(c => c is null)) return [];
+        return real.Select((img, k) => (Class: classes[k]!, Correct: pFake[img] < 0.5))
+                   .GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
+                   .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
+    }
+
     public static DetectionReport Evaluate(IClassifier model, ImageSet data, CancellationToken cancel = default)
     {
         double[] s = Scores(model, data, cancel: cancel);

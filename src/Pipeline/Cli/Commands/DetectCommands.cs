@@ -159,7 +159,9 @@ public static class DetectCommands
             var classifier = registry.Open<IClassifier>(path, "classify images");
             using var model = (IModel)classifier;
             ImageSet set = DetectionData.Load(r.GetValue(data)!, Split.Test, new SyncProgress<string>(m => c.Err.WriteLine(m)));
-            DetectionReport rep = DetectionMetrics.Evaluate(classifier, set, c.Cancel);
+            double[] scores = DetectionMetrics.Scores(classifier, set, cancel: c.Cancel);
+            DetectionReport rep = DetectionMetrics.Report(set.Labels.Select(l => l == DetectionData.FakeLabel).ToArray(), scores);
+            var perClass = DetectionMetrics.RealPerClass(r.GetValue(data)!, set, scores);
             string file = Gen.Pipeline.Onnx.OnnxModels.IsOnnxPath(path) ? path : Checkpoint.ResolvePath(path);
             if (r.GetValue(json))
             {
@@ -170,6 +172,7 @@ public static class DetectCommands
                     real_accuracy = rep.RealAccuracy, fake_accuracy = rep.FakeAccuracy,
                     confusion = new { tp = rep.TruePositive, fp = rep.FalsePositive, fn = rep.FalseNegative, tn = rep.TrueNegative },
                     positive = DetectionData.Fake, threshold = 0.5,
+                    real_per_class = perClass.Select(x => new { @class = x.Class, count = x.Count, accuracy = x.Accuracy }),
                 });
                 return ExitCodes.Ok;
             }
@@ -182,6 +185,13 @@ public static class DetectCommands
             table.AddRow("REAL", rep.TrueNegative.ToString(CultureInfo.InvariantCulture), rep.FalsePositive.ToString(CultureInfo.InvariantCulture), Pct(rep.RealAccuracy));
             table.AddRow("FAKE", rep.FalseNegative.ToString(CultureInfo.InvariantCulture), rep.TruePositive.ToString(CultureInfo.InvariantCulture), Pct(rep.FakeAccuracy));
             c.Console.Write(table);
+            if (perClass.Count > 0)
+            {
+                var byClass = new Table().Border(TableBorder.Rounded).Title("REAL accuracy by class");
+                foreach (string h in new[] { "class", "images", "accuracy" }) byClass.AddColumn(h);
+                foreach (var x in perClass) byClass.AddRow(Markup.Escape(x.Class), x.Count.ToString(CultureInfo.InvariantCulture), Pct(x.Accuracy));
+                c.Console.Write(byClass);
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The cross-generator table (docs/methods/detection.md §1): a detector trained on one generator's fakes,
+# tested on every generator's test split. Generators: the bundled EDM checkpoint and the bundled JEM-AT
+# energy model (image i of JEM-AT is class i mod 10, so its fakes follow Fashion-MNIST's balanced class
+# histogram). Both sets draw the same REAL images (same --seed and splits), so only the fakes differ.
+# Run after bench/detect/run.sh (it reuses $BENCH_OUT/ds and cifake-s0). Run alone on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out="${BENCH_OUT:-runs/bench-detect}"
+n="${DETECT_N:-10000}"
+nt="${DETECT_N_TEST:-2000}"
+dotnet build -c Release src/Pipeline/Cli/Gen.Cli.csproj -nologo -clp:ErrorsOnly -v:q
+gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
+timed() { local name=$1; shift; local t0; t0=$(date +%s.%N); "$@"; echo "$name $(echo "$(date +%s.%N) - $t0" | bc) s" >> "$out/timings.txt"; }
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)" | tee -a "$out/timings.txt"
+
+[ -f "$out/ds-jem/manifest.json" ] || timed build-dataset-jem \
+  gen detect build-dataset --fake assets/jem/fmnist-jem-at.safetensors --n "$n" --n-test "$nt" --out "$out/ds-jem" --json > "$out/build-jem.json"
+[ -f "$out/cifake-jem-s0/last.safetensors" ] || timed train-cifake-jem-s0 \
+  gen train detector --data "$out/ds-jem" --seed 0 --out "$out/cifake-jem-s0" --json > "$out/train-cifake-jem-s0.json"
+for det in cifake-s0 cifake-jem-s0; do
+  for ds in ds ds-jem; do gen detect eval "$out/$det" "$out/$ds" --json > "$out/cross-$det-on-$ds.json"; done
+done
