@@ -29,12 +29,31 @@ public sealed class RegistryRoundTripTests
         _ => new JsonObject(),
     };
 
+    // Training data for a 3-step run: the toy set, or for the detector the toy images in the CIFAKE
+    // layout (class 0 as REAL, the other classes as FAKE).
+    private static string DataFor(string method, TempDir tmp)
+    {
+        string toy = ToyData.Write(tmp.File("toy"), train: 96, test: 32);
+        if (method != "detector") return toy;
+        foreach (var split in new[] { Gen.Pipeline.Data.Split.Train, Gen.Pipeline.Data.Split.Test })
+        {
+            var set = Gen.Pipeline.Data.DatasetCatalog.Load(toy, split);
+            for (int i = 0; i < set.Count; i++)
+            {
+                string dir = tmp.File(Path.Combine("cifake", Gen.Pipeline.Data.DatasetCatalog.SplitName(split), set.Labels[i] == 0 ? "REAL" : "FAKE"));
+                Directory.CreateDirectory(dir);
+                Gen.Pipeline.Imaging.ImageCodec.WritePng(Path.Combine(dir, $"{i:D4}.png"), set.Image(i), set.Channels, set.Height, set.Width);
+            }
+        }
+        return tmp.File("cifake");
+    }
+
     [Theory]
     [MemberData(nameof(MethodNames))]
     public void TrainThreeSteps_Load_EveryCapabilityWorks(string name)
     {
         using var tmp = new TempDir();
-        string data = ToyData.Write(tmp.File("toy"), train: 96, test: 32);
+        string data = DataFor(name, tmp);
         IMethod method = Registry.Method(name);
         var stage = (TrainStage)Registry.Stage("train-" + name)!;
         JsonObject given = TinyOptions(name);
@@ -58,6 +77,7 @@ public sealed class RegistryRoundTripTests
         Assert.NotEmpty(method.Capabilities);
         if (method.Capabilities.Contains(typeof(IImageSampler))) CheckSampler(method, run);
         if (method.Capabilities.Contains(typeof(IClassifier))) CheckClassifier(run);
+        if (method.Capabilities.Contains(typeof(IConvClassifier))) CheckGradCam(run);
         if (method.Capabilities.Contains(typeof(IEncoder))) CheckEncoder(run);
         if (method.Capabilities.Contains(typeof(Gen.Pipeline.Onnx.IOnnxExportable))) CheckExport(run, tmp.File("model.onnx"));
     }
@@ -115,6 +135,27 @@ public sealed class RegistryRoundTripTests
             Assert.True(first.allclose(logits.narrow(0, 0, 1), rtol: 1e-4, atol: 1e-5), "a classifier's logits depend on the rest of the batch (BatchNorm in train mode?)");
         }
         finally { (classifier as IDisposable)?.Dispose(); }
+    }
+
+    /// <summary>Activations and class scores compose to the classifier's decision, and Grad-CAM gives finite maps in [0, 1].</summary>
+    private static void CheckGradCam(string run)
+    {
+        var model = Registry.Open<IConvClassifier>(run, "be explained");
+        try
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = rand([4, model.Channels, model.Height, model.Width], generator: new Generator(3));
+            using (no_grad())
+            {
+                Tensor a = model.CamActivations(x);
+                Assert.Equal(4, a.dim());
+                Assert.True(model.CamScores(a).argmax(1).eq(model.Logits(x).argmax(1)).all().item<bool>(), "CamScores(CamActivations(x)) disagrees with the logits' decision");
+            }
+            var maps = Gen.Pipeline.Classifier.GradCam.Explain(model, x, "pred");
+            Assert.All(maps, m => Assert.All(m.Upsampled, v => Assert.InRange(v, 0f, 1f)));
+            Assert.All(maps, m => Assert.Equal(model.Height * model.Width, m.Upsampled.Length));
+        }
+        finally { (model as IDisposable)?.Dispose(); }
     }
 
     /// <summary>Every declared layer gives finite B×d features that do not depend on the rest of the batch.</summary>
