@@ -31,6 +31,8 @@ public sealed record BuildDatasetParams
         if (N < 1) throw new GenInputException($"--n must be at least 1, got {N}");
         if (NTest < 1) throw new GenInputException($"--n-test must be at least 1, got {NTest}");
         if (Seed < 0) throw new GenInputException($"--seed must be zero or positive, got {Seed}");
+        if (Directory.Exists(Out) || File.Exists(Out))
+            throw new GenInputException($"--out '{Out}' already exists; choose a new folder or delete it (the builder never writes into an existing one)");
     }
 }
 
@@ -95,8 +97,6 @@ public static class DatasetBuilder
     {
         p.Validate();
         string outDir = Path.GetFullPath(p.Out);
-        if (Directory.Exists(outDir) || File.Exists(outDir))
-            throw new GenInputException($"--out '{p.Out}' already exists; choose a new folder or delete it (the builder never writes into an existing one)");
         if (p.N > realTrain.Count)
             throw new GenInputException($"--n {p.N} is more than the {realTrain.Count} images of '{realTrain.Name}'; lower --n");
         if (p.NTest > realTest.Count)
@@ -116,7 +116,7 @@ public static class DatasetBuilder
 
         int per = realTrain.ImageBytes;
         var rng = new Random((int)(p.Seed & 0x7fffffff));
-        int[] trainIdx = Permutation(realTrain.Count, rng).Take(p.N).ToArray();
+        int[] trainIdx = DetectionData.Permutation(realTrain.Count, rng)[..p.N];
         var trainHashes = new HashSet<string>(StringComparer.Ordinal);
         foreach (int i in trainIdx) trainHashes.Add(Hash(realTrain.Image(i)));
         for (int i = 0; i < p.N; i++) trainHashes.Add(Hash(fakeTrain.Pixels.AsSpan(i * per, per)));
@@ -124,7 +124,7 @@ public static class DatasetBuilder
         // Test REAL: a seeded draw from the test split that skips any image also in the training split.
         var testIdx = new List<int>();
         int skippedReal = 0;
-        foreach (int i in Permutation(realTest.Count, rng))
+        foreach (int i in DetectionData.Permutation(realTest.Count, rng))
         {
             if (testIdx.Count == p.NTest) break;
             if (trainHashes.Contains(Hash(realTest.Image(i)))) { skippedReal++; continue; }
@@ -203,7 +203,7 @@ public static class DatasetBuilder
         }
     }
 
-    private static void CheckShape(int c, int h, int w, ImageSet real)
+    internal static void CheckShape(int c, int h, int w, ImageSet real)
     {
         if ((c, h, w) != (real.Channels, real.Height, real.Width))
             throw new GenInputException($"fake images are {c}x{h}x{w} (channels x height x width) but '{real.Name}' is {real.Channels}x{real.Height}x{real.Width}; a detector must see both classes through the same pixel path — use a generator trained on this data");
@@ -211,13 +211,6 @@ public static class DatasetBuilder
 
     private static string? ClassOf(ImageSet set, int i) =>
         set.Labels[i] >= 0 && set.Labels[i] < set.ClassCount ? set.ClassNames[set.Labels[i]] : null;
-
-    private static int[] Permutation(int n, Random rng)
-    {
-        var a = Enumerable.Range(0, n).ToArray();
-        rng.Shuffle(a);
-        return a;
-    }
 
     private static string Hash(ReadOnlySpan<byte> pixels) => Convert.ToHexStringLower(SHA256.HashData(pixels));
 

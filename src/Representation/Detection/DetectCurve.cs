@@ -64,8 +64,8 @@ public static class DetectCurve
         if (p.N > realTrain.Count) throw new GenInputException($"--n {p.N} is more than the {realTrain.Count} images of '{realTrain.Name}'; lower --n");
         if (p.NTest > realTest.Count) throw new GenInputException($"--n-test {p.NTest} is more than the {realTest.Count} images of '{realTest.Name}'; lower --n-test");
         var rng = new Random((int)(p.Seed & 0x7fffffff));
-        int[] trainIdx = Shuffled(realTrain.Count, rng)[..p.N];
-        int[] testIdx = Shuffled(realTest.Count, rng)[..p.NTest];
+        int[] trainIdx = DetectionData.Permutation(realTrain.Count, rng)[..p.N];
+        int[] testIdx = DetectionData.Permutation(realTest.Count, rng)[..p.NTest];
 
         string jsonPath = Path.Combine(runDir, JsonFile);
         var saved = Json.ReadCache<DetectCurvePoint>(jsonPath);
@@ -86,14 +86,13 @@ public static class DetectCurve
             byte[] fakeTrain, fakeTest;
             using (IImageSampler sampler = ImageGenerators.Open(file))
             {
-                if ((sampler.Channels, sampler.Height, sampler.Width) != (realTrain.Channels, realTrain.Height, realTrain.Width))
-                    throw new GenInputException($"'{file}' generates {sampler.Channels}x{sampler.Height}x{sampler.Width} images but '{realTrain.Name}' is {realTrain.Channels}x{realTrain.Height}x{realTrain.Width}; pass the real data the generator was trained on");
+                DatasetBuilder.CheckShape(sampler.Channels, sampler.Height, sampler.Width, realTrain);
                 fakeTrain = sampler.SampleUint8(p.N, 0);
                 fakeTest = sampler.SampleUint8(p.NTest, FakeSource.TestSeedBase);
             }
             ImageSet train = Mixed(realTrain, trainIdx, fakeTrain, "train");
             ImageSet test = Mixed(realTest, testIdx, fakeTest, "test");
-            DetectionReport rep = TrainAndTest(train, test, p, Path.Combine(runDir, WorkDir, $"step-{step:D8}"), log, cancel);
+            DetectionReport rep = TrainAndTest(train, test, p, Path.Combine(runDir, WorkDir, $"step-{step:D8}"), cancel);
             var point = new DetectCurvePoint(step, file, sha, rep.Accuracy, rep.RocAuc, clock.Elapsed.TotalSeconds, false);
             saved[key] = point;
             points.Add(point);
@@ -112,17 +111,11 @@ public static class DetectCurve
     }
 
     /// <summary>A fresh detector trained on <paramref name="train"/> (REAL = 0, FAKE = 1) in <paramref name="dir"/>, scored on <paramref name="test"/>.</summary>
-    public static DetectionReport TrainAndTest(ImageSet train, ImageSet test, DetectCurveParams p, string dir, IProgress<string>? log, CancellationToken cancel)
+    public static DetectionReport TrainAndTest(ImageSet train, ImageSet test, DetectCurveParams p, string dir, CancellationToken cancel)
     {
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);   // a scratch run from an interrupted point
         var config = DetectorConfig.For(p.Arch, train.Channels, train.Height, train.Name);
         config.Validate();
-        var trainer = new DetectorTraining();
-        TrainConfig recipe = trainer.Recipe(new DetectorParams { Data = train.Name, Arch = p.Arch }, null) with { Epochs = p.Epochs, Seed = p.Seed };
-        using var init = new TorchSharp.torch.Generator((ulong)p.Seed);
-        using var method = new DetectorMethod(config, init);
-        new Trainer(method, new ImageBatchSource(train), recipe, new RunOptions { Threads = p.Threads, CheckpointEvery = 0 }, dir).Run(resume: false, cancel);
-        method.Network.eval();
+        using var method = DetectorTraining.TrainFresh(config, train, p.Epochs, p.Seed, p.Threads, dir, cancel);
         var model = new DetectorModel(method.Network, config, dir, 0, owns: false);
         return DetectionMetrics.Evaluate(model, test, cancel);
     }
@@ -136,13 +129,6 @@ public static class DetectCurve
         fakes.CopyTo(px, idx.Length * per);
         int[] labels = [.. Enumerable.Repeat(DetectionData.RealLabel, idx.Length), .. Enumerable.Repeat(DetectionData.FakeLabel, nFake)];
         return new ImageSet($"detect-curve:{split}", px, labels, real.Channels, real.Height, real.Width, DetectionData.ClassNames, real.Source);
-    }
-
-    private static int[] Shuffled(int n, Random rng)
-    {
-        var a = Enumerable.Range(0, n).ToArray();
-        rng.Shuffle(a);
-        return a;
     }
 
     /// <summary>The FID (or FD) curve `gen fid-curve` left in the run folder, if any.</summary>

@@ -66,14 +66,9 @@ public static class DetectSearch
             var shape = new SearchRow(stage, convs, dense, double.NaN, 0, double.NaN, null);
             if (config.FlatSide < 1) return Add(shape with { Skipped = $"{all.Height} px is too small for {convs.Length} unpadded convolutions" });
             string dir = Path.Combine(outDir, "runs", $"{rows.Count:D2}-conv{string.Join("-", convs)}-dense{string.Join("-", dense)}");
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            TrainConfig recipe = new DetectorTraining().Recipe(new DetectorParams { Data = data }, null) with { Epochs = p.Epochs, Seed = p.Seed };
-            using var init = new TorchSharp.torch.Generator((ulong)p.Seed);
-            using var method = new DetectorMethod(config, init);
             var clock = Stopwatch.StartNew();
-            new Trainer(method, new ImageBatchSource(fit), recipe, new RunOptions { Threads = p.Threads, CheckpointEvery = 0 }, dir).Run(resume: false, cancel);
+            using var method = DetectorTraining.TrainFresh(config, fit, p.Epochs, p.Seed, p.Threads, dir, cancel);
             double perEpoch = clock.Elapsed.TotalSeconds / p.Epochs;
-            method.Network.eval();
             double acc = DetectionMetrics.Evaluate(new DetectorModel(method.Network, config, dir, 0, owns: false), val, cancel).Accuracy;
             long parameters = method.Network.parameters().Sum(t => t.numel());
             var row = Add(shape with { ValAccuracy = acc, Parameters = parameters, SecondsPerEpoch = perEpoch });

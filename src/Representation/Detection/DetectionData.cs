@@ -15,8 +15,20 @@ public static class DetectionData
     /// <summary>A detection set: a dataset reference (folder, optionally "cifake:" before it and ":train"/":test" after).</summary>
     public static ImageSet Load(string spec, Split defaultSplit, IProgress<string>? log = null)
     {
-        if (spec.StartsWith("cifake:", StringComparison.OrdinalIgnoreCase)) spec = spec["cifake:".Length..];
-        return Binary(DatasetCatalog.Load(spec, defaultSplit, log));
+        return Binary(DatasetCatalog.Load(WithoutPrefix(spec), defaultSplit, log));
+    }
+
+    /// <summary>The reference without its optional "cifake:" prefix.</summary>
+    public static string WithoutPrefix(string spec) =>
+        spec.StartsWith("cifake:", StringComparison.OrdinalIgnoreCase) ? spec["cifake:".Length..] : spec;
+
+    /// <summary>0…n−1 in the order of <paramref name="rng"/>'s shuffle: the one seeded draw of the
+    /// detection code (real images for datasets and curves, the validation hold-out).</summary>
+    public static int[] Permutation(int n, Random rng)
+    {
+        var a = Enumerable.Range(0, n).ToArray();
+        rng.Shuffle(a);
+        return a;
     }
 
     /// <summary>The same images with labels REAL = 0, FAKE = 1.</summary>

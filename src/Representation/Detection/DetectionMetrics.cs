@@ -87,8 +87,7 @@ public static class DetectionMetrics
     /// other folders. REAL images come in file-name order, as the manifest lists them.</summary>
     public static IReadOnlyList<(string Class, int Count, double Accuracy)> RealPerClass(string spec, ImageSet data, IReadOnlyList<double> pFake)
     {
-        if (spec.StartsWith("cifake:", StringComparison.OrdinalIgnoreCase)) spec = spec["cifake:".Length..];
-        var r = DatasetRef.Parse(spec);
+        var r = DatasetRef.Parse(DetectionData.WithoutPrefix(spec));
         if (r.Path is null) return [];
         string split = DatasetCatalog.SplitName(r.Split ?? Split.Test);
         string manifest = Path.Combine(r.Path, DatasetBuilder.ManifestFile);

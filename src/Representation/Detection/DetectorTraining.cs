@@ -138,19 +138,41 @@ public sealed class DetectorTraining : Method<DetectorParams, DetectorConfig>
         };
     }
 
+    /// <summary>A detector of <paramref name="config"/> trained from scratch with the default recipe for
+    /// <paramref name="epochs"/> epochs into the scratch run folder <paramref name="dir"/> (replaced if it
+    /// exists), returned in eval mode; the caller disposes it. Used where many detectors are trained
+    /// in one command (detect-curve, detect search).</summary>
+    public static DetectorMethod TrainFresh(DetectorConfig config, ImageSet train, int epochs, long seed, int threads, string dir, CancellationToken cancel)
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        TrainConfig recipe = new DetectorTraining().Recipe(new DetectorParams { Data = train.Name, Arch = config.Arch }, null) with { Epochs = epochs, Seed = seed };
+        using var init = new Generator((ulong)seed);
+        var method = new DetectorMethod(config, init);
+        try
+        {
+            new Trainer(method, new ImageBatchSource(train), recipe, new RunOptions { Threads = threads, CheckpointEvery = 0 }, dir).Run(resume: false, cancel);
+        }
+        catch
+        {
+            method.Dispose();
+            throw;
+        }
+        method.Network.eval();
+        return method;
+    }
+
     /// <summary>A seeded random hold-out of round(frac·N) images, the rest for fitting.</summary>
     public static (ImageSet Fit, ImageSet Val) Holdout(ImageSet all, double frac, long seed)
     {
         int nVal = (int)Math.Round(frac * all.Count);
-        var order = Enumerable.Range(0, all.Count).ToArray();
-        new Random((int)(seed & 0x7fffffff) ^ 0x5eed).Shuffle(order);
+        int[] order = DetectionData.Permutation(all.Count, new Random((int)(seed & 0x7fffffff) ^ 0x5eed));
         int[] val = order[..nVal].Order().ToArray(), fit = order[nVal..].Order().ToArray();
         return (all.Select(fit, all.Name + " (fit)"), all.Select(val, all.Name + " (validation)"));
     }
 
     private static string? DefaultTest(string data)
     {
-        string folder = data.StartsWith("cifake:", StringComparison.OrdinalIgnoreCase) ? data["cifake:".Length..] : data;
+        string folder = DetectionData.WithoutPrefix(data);
         return Directory.Exists(Path.Combine(folder, "test")) ? Path.Combine(folder, "test") : null;
     }
 

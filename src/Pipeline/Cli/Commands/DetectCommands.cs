@@ -105,9 +105,7 @@ public static class DetectCommands
                 Real = r.GetValue(real)!, RealTest = r.GetValue(realTest), Fake = r.GetValue(fake)!,
                 N = r.GetValue(n), NTest = r.GetValue(nTest), Out = r.GetValue(output)!, Seed = r.GetValue(seed),
             };
-            p.Validate();
-            if (Directory.Exists(p.Out) || File.Exists(p.Out))
-                throw new GenInputException($"--out '{p.Out}' already exists; choose a new folder or delete it (the builder never writes into an existing one)");
+            p.Validate();   // before any data is read or a checkpoint opened
             var log = new SyncProgress<string>(m => c.Err.WriteLine(m));
             ImageSet train = DatasetCatalog.Load(p.Real, Split.Train, log);
             ImageSet test = DatasetCatalog.Load(p.RealTest ?? DatasetCatalog.WithSplit(p.Real, Split.Test), Split.Test, log);
