@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gen.Metrics.Features;
+using Gen.Metrics.Fmnist;
 using Gen.Pipeline;
 using Gen.Pipeline.Methods;
 using Gen.Pipeline.Stages;
@@ -151,5 +152,6 @@ public sealed class EvalGenStage : IStageKind
 public static class MetricsStages
 {
     /// <summary>The Metrics project's registration (one line in the CLI's composition root).</summary>
-    public static MethodRegistry AddMetrics(this MethodRegistry registry) => registry.Add(new FidStage()).Add(new EvalGenStage());
+    public static MethodRegistry AddMetrics(this MethodRegistry registry) => registry.Add(new FidStage()).Add(new EvalGenStage())
+        .AddReferenceClassifier("fashion-mnist", () => FmnistExtractor.BundledClassifier());
 }

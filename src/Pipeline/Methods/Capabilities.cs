@@ -116,3 +116,19 @@ public interface IConvClassifier : IClassifier
     /// <summary>Class scores (B×Classes) computed from the target-layer activations.</summary>
     Tensor CamScores(Tensor activations);
 }
+
+/// <summary>A classifier whose answer for an image depends on the other images classified with it (a
+/// Latent Zoning Network computes an image's latent over the anchors of its whole batch; docs/methods/lzn.md
+/// "Classification"). Logits splits its input into consecutive chunks of ClassifyBatch images, so results
+/// are reproducible for a fixed image order; Note says so in a sentence for the output.</summary>
+public interface IBatchRelativeClassifier : IClassifier
+{
+    /// <summary>Images classified together (the zone mass of each is 1/ClassifyBatch).</summary>
+    int ClassifyBatch { get; set; }
+
+    /// <summary>The standard deviation of the start noise of each image's latent (0: the deterministic latent).</summary>
+    double PriorStd { get; set; }
+
+    /// <summary>One sentence on how the answer depends on the batch, for the command's output.</summary>
+    string Note { get; }
+}

@@ -91,6 +91,10 @@ public interface IMethod
     /// <summary>The capability interfaces its checkpoints implement (IImageSampler, IClassifier, IEncoder).</summary>
     IReadOnlyList<Type> Capabilities { get; }
 
+    /// <summary>The capabilities of one of its checkpoint kinds (a method writing several kinds, e.g. a
+    /// model and its baselines, may give each kind a part of Capabilities).</summary>
+    IReadOnlyList<Type> CapabilitiesOf(string kind) => Capabilities;
+
     /// <summary>Options of this method's sampler (a record with [Param] properties), or null.</summary>
     Type? SampleSettingsType => null;
 
@@ -107,6 +111,7 @@ public abstract class Method<TParams, TConfig> : IMethod where TParams : TrainPa
     public Type ParamsType => typeof(TParams);
     public virtual Type? SampleSettingsType => null;
     public abstract IReadOnlyList<Type> Capabilities { get; }
+    public virtual IReadOnlyList<Type> CapabilitiesOf(string kind) => Capabilities;
 
     public virtual TParams Defaults() => new();
     TrainParams IMethod.DefaultParams() => Defaults();

@@ -16,6 +16,7 @@ public sealed class MethodRegistry
 {
     private readonly List<IMethod> _methods = [];
     private readonly List<IStageKind> _stages = [];
+    private readonly Dictionary<string, Func<IClassifier>> _referenceClassifiers = new(StringComparer.OrdinalIgnoreCase);
 
     public IReadOnlyList<IMethod> Methods => _methods;
     public IReadOnlyList<IStageKind> Stages => _stages;
@@ -46,6 +47,21 @@ public sealed class MethodRegistry
         return this;
     }
 
+    /// <summary>Registers the classifier that judges generated images of a dataset's classes (sample
+    /// accuracy); the opener is called once per use and the caller disposes what it returns.</summary>
+    public MethodRegistry AddReferenceClassifier(string dataset, Func<IClassifier> open)
+    {
+        _referenceClassifiers[dataset] = open;
+        return this;
+    }
+
+    /// <summary>The reference classifier of a dataset reference ("fashion-mnist", "fashion-mnist:train"), or null.</summary>
+    public IClassifier? ReferenceClassifier(string dataRef)
+    {
+        string name = dataRef.Split(':')[0];
+        return _referenceClassifiers.TryGetValue(name, out var open) ? open() : null;
+    }
+
     public IMethod Method(string name) =>
         _methods.FirstOrDefault(m => m.Name == name)
         ?? throw new GenInputException($"unknown method '{name}'; known: {string.Join(", ", _methods.Select(m => m.Name))}");
@@ -74,8 +90,8 @@ public sealed class MethodRegistry
         }
         var (file, info, method) = Resolve(path);
         // Checked before loading: a checkpoint of the wrong kind is refused for what it is, not for its config.
-        if (!method.Capabilities.Contains(typeof(T)))
-            throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which cannot {need} (kinds that can: {string.Join(", ", _methods.Where(x => x.Capabilities.Contains(typeof(T))).SelectMany(x => x.CheckpointKinds).Distinct().Select(k => $"'{k}'"))}); pass such a checkpoint");
+        if (!method.CapabilitiesOf(info.Kind).Contains(typeof(T)))
+            throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which cannot {need} (kinds that can: {string.Join(", ", _methods.SelectMany(x => x.CheckpointKinds.Where(k => x.CapabilitiesOf(k).Contains(typeof(T)))).Distinct().Select(k => $"'{k}'"))}); pass such a checkpoint");
         IModel model = Load(file, info, method, sampleSettings);
         if (model is T t) return t;
         model.Dispose();

@@ -113,17 +113,20 @@ public static class ClassifierCommands
         var checkpoint = new Argument<string>("checkpoint") { Description = "A classifier checkpoint or run folder" };
         var input = new Argument<string>("images") { Description = "An image file, a folder of images, or a dataset (fashion-mnist:test)" };
         var n = new Option<int?>("--n") { Description = "Only the first N images" };
+        var priorStd = new Option<double?>("--prior-std") { Description = "Batch-relative classifiers (lzn): std of each latent's start noise (default 0, deterministic)" };
+        var batch = new Option<int?>("--batch") { Description = "Batch-relative classifiers (lzn): images classified together (default: the training batch size)" };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         command.Arguments.Add(checkpoint);
         command.Arguments.Add(input);
-        foreach (Option o in new Option[] { n, threads, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { n, priorStd, batch, threads, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
             CliContext c = cli();
             Denormals.Configure(r.GetValue(threads));
             var classifier = registry.Open<IClassifier>(r.GetValue(checkpoint)!, "classify images");
             using var model = (IModel)classifier;
+            string note = BatchRelative(classifier, r.GetValue(priorStd), r.GetValue(batch));
             ImageSet data = DatasetCatalog.Load(r.GetValue(input)!, Split.Test, new SyncProgress<string>(m => c.Err.WriteLine(m)));
             if (r.GetValue(n) is { } take)
             {
@@ -143,7 +146,7 @@ public static class ClassifierCommands
             }).ToList();
             if (r.GetValue(json))
             {
-                c.WriteJson(new { checkpoint = r.GetValue(checkpoint), model = model.Description, data = data.Name, accuracy = report.Count > 0 ? report.Accuracy : (double?)null, images = rows });
+                c.WriteJson(new { checkpoint = r.GetValue(checkpoint), model = model.Description, data = data.Name, note = note.Length > 0 ? note : null, accuracy = report.Count > 0 ? report.Accuracy : (double?)null, images = rows });
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded);
@@ -154,8 +157,23 @@ public static class ClassifierCommands
             c.Console.Write(table);
             if (rows.Count > 200) c.Console.MarkupLine($"… {rows.Count - 200} more (use --json for all)");
             if (report.Count > 0) c.Console.MarkupLine($"accuracy on the {report.Count} labelled images: {(100 * report.Accuracy).ToString("F2", CultureInfo.InvariantCulture)}%");
+            if (note.Length > 0) c.Console.MarkupLine(Markup.Escape(note));
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Applies --prior-std and --batch to a batch-relative classifier (refused for any other) and returns its note.</summary>
+    private static string BatchRelative(IClassifier classifier, double? priorStd, int? batch)
+    {
+        if (classifier is not IBatchRelativeClassifier r)
+        {
+            if (priorStd is not null || batch is not null)
+                throw new GenInputException("--prior-std and --batch apply to batch-relative classifiers (lzn) only; this checkpoint classifies each image on its own: drop them");
+            return "";
+        }
+        if (priorStd is { } s) r.PriorStd = s;
+        if (batch is { } b) r.ClassifyBatch = b;
+        return r.Note;
     }
 }
