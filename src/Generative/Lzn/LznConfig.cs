@@ -25,6 +25,9 @@ public sealed record LznConfig
 
     public int LatentDim { get; init; } = 32;
 
+    /// <summary>The training batch size: each latent's zone has mass 1/B, so classification uses chunks of B by default.</summary>
+    public int TrainBatch { get; init; } = 64;
+
     // Image encoder: a stem at full size, then per further width a stride-2 4×4 conv and a 3×3 conv;
     // one head: 1×1 conv to HeadChannels, flatten, Linear HeadHidden, SiLU, Linear LatentDim.
     public int[] EncoderWidths { get; init; } = [32, 64, 128];
@@ -63,6 +66,7 @@ public sealed record LznConfig
         if (Variant is not (Joint or Clf or Rf)) throw new GenInputException($"--baseline takes none, clf or rf, got '{Variant}'");
         if (InChannels is not (1 or 3)) throw new GenInputException($"lzn takes 1- or 3-channel images, got {InChannels}");
         if (Classes < 2) throw new GenInputException($"lzn needs labelled images of at least two classes, got {Classes}");
+        if (TrainBatch < 1) throw new GenInputException($"--batch must be positive, got {TrainBatch}");
         if (LatentDim < 1) throw new GenInputException($"--latent-dim must be at least 1, got {LatentDim}");
         if (ImageSize % 4 != 0 || ImageSize < 8) throw new GenInputException($"lzn's networks halve the image twice; the image size must be a multiple of 4 and at least 8, got {ImageSize}");
         if (EncoderWidths.Length != 3 || DecoderWidths.Length != 3 || EncoderWidths.Concat(DecoderWidths).Any(w => w < Groups || w % Groups != 0))

@@ -40,7 +40,7 @@ public sealed class LznModel(LznNetwork network, LznConfig config, string path, 
     private const int SampleBatch = 100;
 
     private readonly LznSampleSettings _sampling = sampling ?? new LznSampleSettings();
-    private int _classifyBatch = 64;
+    private int _classifyBatch = config.TrainBatch;
     private double _priorStd;
 
     public LznNetwork Network => network;

@@ -4,10 +4,11 @@
 //    3×3 conv, each followed by GroupNorm and SiLU; one head: 1×1 conv → SiLU → flatten → Linear →
 //    SiLU → Linear d (the official heads' shape).
 //  * LznDecoder: the rectified-flow velocity D(x_t, t | z, y). A U-Net with one residual block per
-//    level, a middle block, and skip connections; the conditioning MLP of [z, one-hot y, sinusoidal
-//    embedding of 999t] is added in every residual block, so the decoder also sees the label directly.
-//    Upsampling is nearest + 3×3 conv (ConvTranspose2d's backward was about 9× slower in libtorch on
-//    this CPU, as docs/methods/lzn.md records).
+//    level, a middle block, and additive skip connections; the conditioning MLP of [z, one-hot y,
+//    sinusoidal embedding of 999t] is added in every residual block, so the decoder also sees the label
+//    directly. Upsampling is a 3×3 conv at the low resolution, then nearest (not ConvTranspose2d, whose
+//    backward was slow in libtorch on this CPU; the conv before the upsampling and the additive skips
+//    keep the decoder's cost near the encoder's, as docs/methods/lzn.md "Networks" measures).
 //  * LznNetwork: the parts a variant has (encoder, decoder, K label anchors ~ N(0, I), or the
 //    cross-entropy baseline's linear head), in one module so checkpoints and EMA cover them all.
 using Gen.Pipeline.Models;
@@ -139,11 +140,11 @@ public sealed class LznDecoder : Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         enc1 = new CondResBlock(w[1], w[1], c.CondDim, g);
         down2 = Conv.Conv2d(w[1], w[2], 3, 2, 1);
         mid = new CondResBlock(w[2], w[2], c.CondDim, g);
-        dec2 = new CondResBlock(2 * w[2], w[2], c.CondDim, g);
+        dec2 = new CondResBlock(w[2], w[2], c.CondDim, g);
         up2_conv = Conv.Conv2d(w[2], w[1], 3, padding: 1);
-        dec1 = new CondResBlock(2 * w[1], w[1], c.CondDim, g);
+        dec1 = new CondResBlock(w[1], w[1], c.CondDim, g);
         up1_conv = Conv.Conv2d(w[1], w[0], 3, padding: 1);
-        dec0 = new CondResBlock(2 * w[0], w[0], c.CondDim, g);
+        dec0 = new CondResBlock(w[0], w[0], c.CondDim, g);
         norm_out = Norms.Group(g, w[0]);
         conv_out = Conv.Conv2d(w[0], c.InChannels, 3, padding: 1);
         RegisterComponents();
@@ -172,11 +173,11 @@ public sealed class LznDecoder : Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         Tensor h0 = enc0.call(conv_in.call(x), emb);
         Tensor h1 = enc1.call(down1.call(h0), emb);
         Tensor h2 = down2.call(h1);
-        Tensor u = dec2.call(cat([mid.call(h2, emb), h2], 1), emb);
-        u = up2_conv.call(functional.interpolate(u, [h1.shape[2], h1.shape[3]], mode: InterpolationMode.Nearest));
-        u = dec1.call(cat([u, h1], 1), emb);
-        u = up1_conv.call(functional.interpolate(u, [h0.shape[2], h0.shape[3]], mode: InterpolationMode.Nearest));
-        u = dec0.call(cat([u, h0], 1), emb);
+        Tensor u = dec2.call(mid.call(h2, emb).add(h2), emb);
+        u = functional.interpolate(up2_conv.call(u), [h1.shape[2], h1.shape[3]], mode: InterpolationMode.Nearest);
+        u = dec1.call(u.add(h1), emb);
+        u = functional.interpolate(up1_conv.call(u), [h0.shape[2], h0.shape[3]], mode: InterpolationMode.Nearest);
+        u = dec0.call(u.add(h0), emb);
         return conv_out.call(functional.silu(norm_out.call(u))).MoveToOuterDisposeScope();
     }
 }

@@ -115,6 +115,7 @@ public sealed class LznTraining : Method<LznParams, LznConfig>
 
     public override TrainPlan Plan(LznParams p, LznConfig config, TrainConfig train, ImageSet data, TrainContext ctx)
     {
+        config = config with { TrainBatch = train.Batch };
         config.Validate();
         if (data.Channels != config.InChannels || data.Height != config.ImageSize || data.Width != config.ImageSize)
             throw new GenInputException($"'{data.Name}' has {data.Channels}×{data.Height}×{data.Width} images but the lzn model takes {config.InChannels}×{config.ImageSize}×{config.ImageSize}");
