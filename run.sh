@@ -33,7 +33,8 @@ gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
 # Default: a sample grid from the bundled diffusion checkpoint (trained by Gen on Fashion-MNIST, see
 # assets/diffusion/README.md) and its FD-FMNIST against the bundled Fashion-MNIST test statistics.
 # `./run.sh classifier` runs the foundation's demo instead (a 2-epoch ResNet classifier); `./run.sh jem`
-# samples a class grid from the bundled JEM-AT model and measures its robustness.
+# samples a class grid from the bundled JEM-AT model and measures its robustness; `./run.sh lzn` samples
+# a class grid from the bundled Latent Zoning Network and measures its test accuracy.
 job="${1:-sample}"
 case "$job" in
   sample)
@@ -69,5 +70,13 @@ case "$job" in
     say "its clean and PGD-20 accuracy on the first 1,000 Fashion-MNIST test images"
     gen robust "$model" --attacks l2:0.5,l2:1,linf:0.05,linf:0.1 --n 1000 --threads 2
     echo "grid: $out/grid.png";;
-  *) echo "error: unknown job '$job'; use ./run.sh (sample grid + FID), ./run.sh classifier or ./run.sh jem" >&2; exit 2;;
+  lzn)
+    model=assets/lzn/fmnist-lzn.safetensors
+    out=runs/lzn-demo; mkdir -p "$out"
+    say "a 10×10 class grid from the bundled Latent Zoning Network ($model): one class per column"
+    gen sample "$model" --n 100 --columns 10 --grid "$out/grid.png" --threads 2
+    say "its test accuracy: image → latent → nearest class zone, in batches of 64"
+    gen eval classifier "$model" --threads 2
+    echo "grid: $out/grid.png";;
+  *) echo "error: unknown job '$job'; use ./run.sh (sample grid + FID), ./run.sh classifier, ./run.sh jem or ./run.sh lzn" >&2; exit 2;;
 esac

@@ -118,7 +118,8 @@ public sealed class RegistryRoundTripTests
         Assert.NotEqual(pair[..per], pair[per..]);
     }
 
-    /// <summary>Logits of the right shape, finite, one row per image whatever the batch (eval mode).</summary>
+    /// <summary>Logits of the right shape, finite, one row per image whatever the batch (eval mode); a
+    /// batch-relative classifier's rows depend only on their own chunk of ClassifyBatch images.</summary>
     private static void CheckClassifier(string run)
     {
         var classifier = Registry.Open<IClassifier>(run, "classify images");
@@ -131,6 +132,14 @@ public sealed class RegistryRoundTripTests
             Tensor logits = classifier.Logits(x);
             Assert.Equal(new long[] { 4, classifier.Classes }, logits.shape);
             Assert.True(logits.isfinite().all().item<bool>());
+            if (classifier is IBatchRelativeClassifier relative)
+            {
+                relative.ClassifyBatch = 2;
+                Tensor chunked = classifier.Logits(x);
+                Assert.True(classifier.Logits(x.narrow(0, 2, 2)).allclose(chunked.narrow(0, 2, 2), rtol: 1e-4, atol: 1e-5), "a chunk's logits depend on another chunk");
+                Assert.True(classifier.Logits(x).allclose(chunked), "a batch-relative classifier is not deterministic for a fixed order");
+                return;
+            }
             Tensor first = classifier.Logits(x.narrow(0, 0, 1));
             Assert.True(first.allclose(logits.narrow(0, 0, 1), rtol: 1e-4, atol: 1e-5), "a classifier's logits depend on the rest of the batch (BatchNorm in train mode?)");
         }

@@ -66,14 +66,8 @@ public sealed class JemModel(JemNetwork network, JemConfig config, string path, 
         network.eval();
         ImageSet? pool = P0Pool();
         var ascent = new PgdAttack(Threat.L2, double.PositiveInfinity, SampleSteps, SampleStepSize) { Objective = PgdObjective.ClassLogit };
-        int per = Channels * Height * Width;
-        var all = new byte[(long)per * seeds.Count];
-        for (int start = 0; start < seeds.Count; start += SampleBatch)
+        return Batches.GenerateInChunks(seeds.Count, SampleBatch, Channels * Height * Width, (start, n) =>
         {
-            cancel.ThrowIfCancellationRequested();
-            using var guard = NativeCallGuard.Enter();
-            using var scope = NewDisposeScope();
-            int n = Math.Min(SampleBatch, seeds.Count - start);
             var x0 = new List<Tensor>(n);
             var labels = new long[n];
             for (int i = 0; i < n; i++)
@@ -83,11 +77,8 @@ public sealed class JemModel(JemNetwork network, JemConfig config, string path, 
                 x0.Add(P0.One(g, pool, Channels, Height, Width));
                 labels[i] = _sampling.Class ?? (int)(((seed % Classes) + Classes) % Classes);
             }
-            Tensor x = Pgd.Run(network.call, cat(x0, 0), tensor(labels, ScalarType.Int64), ascent);
-            Batches.ToBytes(x).CopyTo(all, (long)start * per);
-            progress?.Report(start + n);
-        }
-        return all;
+            return Pgd.Run(network.call, cat(x0, 0), tensor(labels, ScalarType.Int64), ascent);
+        }, progress, cancel);
     }
 
     /// <summary>The training images whose shuffled patches make half of p0 (loaded once; noise-only when

@@ -133,14 +133,8 @@ public sealed class LznModel(LznNetwork network, LznConfig config, string path, 
     {
         network.eval();
         using var _ = no_grad();
-        int per = Channels * Height * Width;
-        var all = new byte[(long)per * seeds.Count];
-        for (int start = 0; start < seeds.Count; start += SampleBatch)
+        return Batches.GenerateInChunks(seeds.Count, SampleBatch, Channels * Height * Width, (start, n) =>
         {
-            cancel.ThrowIfCancellationRequested();
-            using var guard = NativeCallGuard.Enter();
-            using var scope = NewDisposeScope();
-            int n = Math.Min(SampleBatch, seeds.Count - start);
             var eps = new List<Tensor>(n);
             var x0 = new List<Tensor>(n);
             for (int i = 0; i < n; i++)
@@ -151,11 +145,8 @@ public sealed class LznModel(LznNetwork network, LznConfig config, string path, 
             }
             Tensor y = tensor(classes.Skip(start).Take(n).Select(c => (long)c).ToArray(), ScalarType.Int64);
             Tensor z = config.HasAnchors ? LabelLatents(y, cat(eps, 0)) : zeros(new long[] { n, 0 });
-            Tensor x = Decode(cat(x0, 0), z, y);
-            Batches.ToBytes(x.add(1).div(2)).CopyTo(all, (long)start * per);
-            progress?.Report(start + n);
-        }
-        return all;
+            return Decode(cat(x0, 0), z, y).add(1).div(2);
+        }, progress, cancel);
     }
 
     /// <summary>z = the label flow's endpoint from t0·ε + (1−t0)·c_y (Heun, LabelSteps steps).</summary>

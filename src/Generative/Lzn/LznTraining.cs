@@ -84,7 +84,7 @@ public sealed class LznTraining : Method<LznParams, LznConfig>
     // batch 64, linear warm-up over 100 steps then constant, gradient norm clipped at 1.
     public override TrainConfig Recipe(LznParams p, int? batch) => new()
     {
-        Steps = 4000,
+        Steps = 3000,
         Batch = 64,
         Lr = 1e-3,
         Optimizer = OptimizerKind.Adam,

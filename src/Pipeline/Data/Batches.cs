@@ -43,4 +43,23 @@ public static class Batches
         Tensor u8 = images01.detach().cpu().to_type(ScalarType.Float32).mul(255.0).round().clamp(0, 255).to_type(ScalarType.Byte).contiguous();
         return u8.bytes.ToArray();
     }
+
+    /// <summary>Generated images in chunks: <paramref name="images01"/>(start, n) makes the n images of
+    /// items start … start+n−1 as floats in [0,1] (each chunk in its own dispose scope, under the native-call
+    /// guard); the result is planar uint8, count × perImage bytes, with progress after each chunk.</summary>
+    public static byte[] GenerateInChunks(int count, int chunk, int perImage, Func<int, int, Tensor> images01,
+                                          IProgress<int>? progress = null, CancellationToken cancel = default)
+    {
+        var all = new byte[(long)perImage * count];
+        for (int start = 0; start < count; start += chunk)
+        {
+            cancel.ThrowIfCancellationRequested();
+            using var guard = NativeCallGuard.Enter();
+            using var scope = NewDisposeScope();
+            int n = Math.Min(chunk, count - start);
+            ToBytes(images01(start, n)).CopyTo(all, (long)start * perImage);
+            progress?.Report(start + n);
+        }
+        return all;
+    }
 }
