@@ -14,6 +14,8 @@ public sealed class LznCommandTests
         var r = Cli.Run([.. new[] { "train", "lzn", "--data", data, "--out", tmp.File(name), "--steps", steps.ToString(), "--batch", "16",
                                     "--seed", seed.ToString(), "--baseline", baseline }, .. Quick]);
         Assert.True(r.ExitCode == 0, r.Err);
+        if (baseline == "none") Assert.Contains("(rec ", r.Err);        // the progress line shows both losses
+        if (baseline == "none") Assert.Contains(", label ", r.Err);
         return tmp.File(name);
     }
 

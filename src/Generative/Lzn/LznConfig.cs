@@ -1,6 +1,7 @@
 // Configuration of a Latent Zoning Network run (docs/methods/lzn.md): the variant (the joint model or
 // one of its two fair baselines), the image shape and classes, the networks' sizes and the flows'
 // settings. Stored as the checkpoint's gen.config; a resumed run must match it.
+using System.Text.Json.Serialization;
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
 
@@ -54,11 +55,12 @@ public sealed record LznConfig
     public double RecT0 { get; init; } = 1e-3;
     public int SampleImageSteps { get; init; } = 30;
 
-    public bool HasEncoder => Variant is Joint or Clf;
-    public bool HasDecoder => Variant is Joint or Rf;
-    public bool HasAnchors => Variant == Joint;
+    [JsonIgnore] public bool HasEncoder => Variant is Joint or Clf;
+    [JsonIgnore] public bool HasDecoder => Variant is Joint or Rf;
+    [JsonIgnore] public bool HasAnchors => Variant == Joint;
 
     /// <summary>The checkpoint kind of this variant.</summary>
+    [JsonIgnore]
     public string Kind => Variant == Joint ? LznMethod.KindName : LznMethod.KindName + "-" + Variant;
 
     public void Validate()

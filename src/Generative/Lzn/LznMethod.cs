@@ -49,6 +49,13 @@ public sealed class LznMethod : ITrainMethod
         ["gen.lzn.params"] = _net.ParameterCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    public IReadOnlyList<string> ProgressMetrics => Config.Variant switch
+    {
+        LznConfig.Joint => ["rec", "label"],
+        LznConfig.Rf => ["rec"],
+        _ => ["train_acc"],
+    };
+
     public IReadOnlyList<ParamGroupSpec> ParamGroups()
     {
         var all = _net.named_parameters().Select(p => (p.name, p.parameter)).ToList();

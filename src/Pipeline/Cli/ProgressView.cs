@@ -50,7 +50,10 @@ public static class ProgressView
     }
 
     private static string Describe(TrainProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s elapsed {Fmt(p.Elapsed)} eta {Fmt(p.Eta)}");
+        $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4}{Shown(p)} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s elapsed {Fmt(p.Elapsed)} eta {Fmt(p.Eta)}");
+
+    private static string Shown(TrainProgress p) => p.Shown.Count == 0 ? ""
+        : " (" + string.Join(", ", p.Shown.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Name} {m.Value:F4}"))) + ")";
 
     private static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 

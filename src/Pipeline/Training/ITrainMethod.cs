@@ -52,6 +52,9 @@ public interface ITrainMethod : IDisposable
     /// (e.g. a training curriculum's state, which a new stage starts afresh). Default: all.</summary>
     bool WarmStarts(string tensorName) => true;
 
+    /// <summary>Step metrics shown beside the loss in the progress line (window means; all are logged either way).</summary>
+    IReadOnlyList<string> ProgressMetrics => [];
+
     /// <summary>Extra checkpoint metadata (e.g. normalisation constants).</summary>
     IReadOnlyDictionary<string, string> Metadata => new Dictionary<string, string>();
 }

@@ -15,7 +15,11 @@ using static TorchSharp.torch;
 namespace Gen.Pipeline.Training;
 
 public sealed record TrainProgress(long Step, long TotalSteps, double Loss, double Lr, double ImagesPerSecond,
-                                   TimeSpan Elapsed, TimeSpan Eta, int Epoch, string? Message = null);
+                                   TimeSpan Elapsed, TimeSpan Eta, int Epoch, string? Message = null)
+{
+    /// <summary>The log window's means of the metrics the method shows with its progress (ITrainMethod.ProgressMetrics).</summary>
+    public IReadOnlyList<(string Name, double Value)> Shown { get; init; } = [];
+}
 
 public sealed record TrainResult(long Step, string RunDir, string LastCheckpoint, bool Interrupted,
                                  IReadOnlyDictionary<string, double> FinalMetrics, double ElapsedSeconds);
@@ -151,7 +155,10 @@ public sealed class Trainer
             double ips = windowImages / Math.Max(speedClock.Elapsed.TotalSeconds, 1e-9);
             double rate = (done - start) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             _progress?.Report(new TrainProgress(done, total, window.LossSum / Math.Max(window.Count, 1), lastLr, ips,
-                TimeSpan.FromSeconds(elapsed), TimeSpan.FromSeconds((total - done) / Math.Max(rate, 1e-9)), order.EpochOf(step)));
+                TimeSpan.FromSeconds(elapsed), TimeSpan.FromSeconds((total - done) / Math.Max(rate, 1e-9)), order.EpochOf(step))
+            {
+                Shown = _method.ProgressMetrics.Where(window.Sums.ContainsKey).Select(k => (k, window.Sums[k] / Math.Max(window.Count, 1))).ToList(),
+            });
 
             if (done % _run.LogEvery == 0 || done == total)
             {
