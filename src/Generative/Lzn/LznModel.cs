@@ -73,7 +73,9 @@ public sealed class LznModel(LznNetwork network, LznConfig config, string path, 
         set => _priorStd = value >= 0 && double.IsFinite(value) ? value : throw new GenInputException($"--prior-std must be zero or positive, got {value}");
     }
 
-    public string Note => config.Variant == LznConfig.Joint
+    public bool IsBatchRelative => config.Variant == LznConfig.Joint;
+
+    public string Note => IsBatchRelative
         ? string.Create(CultureInfo.InvariantCulture, $"batch-relative: each image's latent is computed over the anchors of its chunk of {ClassifyBatch} images (in input order), start noise std {PriorStd:G3}")
         : "";
 
