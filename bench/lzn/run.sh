@@ -3,7 +3,8 @@
 #   bench/lzn/run.sh short   the spec's short-run gates: 300 steps, batch 64, seed 0 (about 4 minutes)
 #   bench/lzn/run.sh long    assets/pipelines/lzn-fmnist.json (lzn, clf and rf at 3,000 steps, probes,
 #                            1,000 samples and FD-FMNIST), then the sample accuracy of 1,000 class-balanced
-#                            samples and the test accuracy by start-noise std; the matmul peak before and after
+#                            samples, the test accuracy by start-noise std and by classification chunk; the
+#                            matmul peak before and after
 # Results: $BENCH_OUT/{short,long}/*; bench/lzn/summarize.py prints the RESULTS.md rows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,4 +36,7 @@ if [[ "$what" == long ]]; then
   bench lzn-acc --model "$(stage lzn)" --n 1000 > "$d/acc-lzn.json"
   bench lzn-acc --model "$(stage rf)" --n 1000 > "$d/acc-rf.json"
   bench lzn-acc --model "$(stage clf)" > "$d/acc-clf.json"
+  for b in 16 64 256 1000; do     # test accuracy by classification chunk (prior-std 0)
+    gen classify "$(stage lzn)" fashion-mnist:test --batch "$b" --json --threads 2 > "$d/classify-batch-$b.json"
+  done
 fi

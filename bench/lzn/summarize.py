@@ -124,6 +124,12 @@ def long(out):
     a = acc(os.path.join(d, "acc-lzn.json"))
     if a.get("test_acc_by_prior_std"):
         print("lzn test accuracy by prior std (full test set, chunks of %s): %s" % (a.get("classify_batch"), ", ".join(f"{k}: {v:.4f}" for k, v in a["test_acc_by_prior_std"].items())))
+    def chunk_of(f):
+        return int(re.search(r"(\d+)\.json$", f).group(1))
+    chunks = sorted(glob.glob(os.path.join(d, "classify-batch-*.json")), key=chunk_of)
+    if chunks:
+        parts = ["%d: %.4f" % (chunk_of(f), json.load(open(f))["accuracy"]) for f in chunks]
+        print("lzn test accuracy by chunk: " + ", ".join(parts))
     for f in ("matmul-before.txt", "matmul-after.txt"):
         print(f"{f}: {fmt(matmul(os.path.join(d, f)), '.1f')} GFLOP/s")
 
