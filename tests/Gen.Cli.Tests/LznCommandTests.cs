@@ -54,6 +54,9 @@ public sealed class LznCommandTests
         Assert.True(c3.ExitCode == 0, c3.Err);
         Assert.Contains("chunk of 32", c3.Out);
         Assert.Contains("std 1", c3.Out);
+        var ev = Cli.Run("eval", "classifier", a, "--data", data + ":test", "--threads", "2");
+        Assert.True(ev.ExitCode == 0, ev.Err);
+        Assert.Contains("batch-relative", ev.Out);
     }
 
     [Fact]

@@ -36,7 +36,11 @@ public sealed record EvalClassifierParams
 }
 
 public sealed record EvalClassifierResult(string Checkpoint, string Data, string Model, long Step, ClassifierReport Report,
-                                          IReadOnlyList<string> ClassNames, string? Grid);
+                                          IReadOnlyList<string> ClassNames, string? Grid)
+{
+    /// <summary>How the answers depend on the batch, for a batch-relative classifier ("" otherwise).</summary>
+    public string Note { get; init; } = "";
+}
 
 public sealed class EvalClassifierStage(MethodRegistry registry) : IStageKind
 {
@@ -74,7 +78,10 @@ public sealed class EvalClassifierStage(MethodRegistry registry) : IStageKind
         ImageSet set = DatasetCatalog.Load(spec, Split.Test, log);
         ClassifierReport report = ClassifierEval.Evaluate(classifier, set, p.Batch, cancel);
         if (p.Grid is not null) WriteGrid(p.Grid, set, report, classifier, Math.Min(p.N, set.Count), p.GridScale);
-        return new EvalClassifierResult(Checkpoints.Checkpoint.ResolvePath(checkpoint), set.Name, model.Description, model.Step, report, classifier.ClassNames, p.Grid);
+        return new EvalClassifierResult(Checkpoints.Checkpoint.ResolvePath(checkpoint), set.Name, model.Description, model.Step, report, classifier.ClassNames, p.Grid)
+        {
+            Note = classifier is IBatchRelativeClassifier { IsBatchRelative: true } r ? r.Note : "",
+        };
     }
 
     private static void WriteGrid(string path, ImageSet data, ClassifierReport report, IClassifier classifier, int n, int scale)
@@ -111,6 +118,7 @@ public sealed class EvalClassifierStage(MethodRegistry registry) : IStageKind
             class_names = res.ClassNames,
             confusion = rows,
             grid = res.Grid,
+            note = res.Note.Length > 0 ? res.Note : null,
         }, Json.Options)!.AsObject();
     }
 }

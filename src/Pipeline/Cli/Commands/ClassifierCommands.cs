@@ -62,6 +62,7 @@ public static class ClassifierCommands
         }
         console.Write(table);
         if (res.Grid is not null) console.MarkupLine($"prediction grid: {Markup.Escape(res.Grid)}");
+        if (res.Note.Length > 0) console.MarkupLine(Markup.Escape(res.Note));
     }
 
     public static Command Robust(MethodRegistry registry, Func<CliContext> cli)
