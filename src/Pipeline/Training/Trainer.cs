@@ -266,7 +266,9 @@ public sealed class Trainer
         var saved = new Dictionary<string, Tensor>();
         try
         {
+            // Hooks run between steps, outside the step's dispose scope: the detach() views get one here.
             using (no_grad())
+            using (NewDisposeScope())
                 foreach (var (name, t) in model.state_dict())
                 {
                     Tensor c = t.detach().clone();
