@@ -132,7 +132,7 @@ public sealed class RegistryRoundTripTests
             Tensor logits = classifier.Logits(x);
             Assert.Equal(new long[] { 4, classifier.Classes }, logits.shape);
             Assert.True(logits.isfinite().all().item<bool>());
-            if (classifier is IBatchRelativeClassifier { IsBatchRelative: true } relative)
+            if (classifier is IBatchRelativeClassifier relative)
             {
                 relative.ClassifyBatch = 2;
                 Tensor chunked = classifier.Logits(x);

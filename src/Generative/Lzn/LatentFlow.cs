@@ -32,9 +32,11 @@ public static class LatentFlow
     public static Tensor Velocity(Tensor x, double t, Tensor anchors, Tensor logWeights)
     {
         using var scope = NewDisposeScope();
-        Tensor pi = LogPosterior(x, t, anchors, logWeights).exp();
-        return x.sub(pi.matmul(anchors)).div(t).MoveToOuterDisposeScope();
+        return VelocityFrom(x, t, LogPosterior(x, t, anchors, logWeights).exp(), anchors).MoveToOuterDisposeScope();
     }
+
+    /// <summary>v = (x − π·A)/t for a posterior π already computed.</summary>
+    private static Tensor VelocityFrom(Tensor x, double t, Tensor pi, Tensor anchors) => x.sub(pi.matmul(anchors)).div(t);
 
     /// <summary>Uniform log weights over M anchors.</summary>
     public static Tensor UniformLogWeights(long m, Device? device = null) => full(m, -Math.Log(m), ScalarType.Float32, device);
@@ -51,8 +53,8 @@ public static class LatentFlow
     /// <summary>The start point x(t0) = t0·ε + (1−t0)·a of each item's trajectory.</summary>
     public static Tensor Start(Tensor sources, Tensor noise, double t0) => sources.mul(1 - t0).add(noise.mul(t0));
 
-    /// <summary>Integrates dx/dt = v from t0 to 1 (the item's latent): Heun's method (second order,
-    /// one final Euler-free step to t = 1) or Euler, on a uniform grid of <paramref name="steps"/> steps.</summary>
+    /// <summary>Integrates dx/dt = v from t0 to 1 (the item's latent) by Heun's method (second order) or
+    /// Euler, on a uniform grid of <paramref name="steps"/> steps whose last one ends exactly at t = 1.</summary>
     public static Tensor Forward(Tensor start, double t0, Tensor anchors, Tensor logWeights, int steps, bool heun)
     {
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), "the flow needs at least one step");
@@ -84,8 +86,7 @@ public static class LatentFlow
             double t = 1 - s * h, tNext = s == steps - 1 ? t0 : 1 - (s + 1) * h;
             Tensor pi = LogPosterior(x, t, anchors, logWeights).exp();
             posteriors.Add(pi);
-            Tensor v = x.sub(pi.matmul(anchors)).div(t);
-            x = x.add(v.mul(tNext - t));
+            x = x.add(VelocityFrom(x, t, pi, anchors).mul(tNext - t));
         }
         return (x, posteriors);
     }

@@ -61,7 +61,10 @@ public sealed record LznConfig
 
     /// <summary>The checkpoint kind of this variant.</summary>
     [JsonIgnore]
-    public string Kind => Variant == Joint ? LznMethod.KindName : LznMethod.KindName + "-" + Variant;
+    public string Kind => KindOf(Variant);
+
+    /// <summary>lzn for the joint model, lzn-clf and lzn-rf for the baselines.</summary>
+    public static string KindOf(string variant) => variant == Joint ? LznMethod.KindName : LznMethod.KindName + "-" + variant;
 
     public void Validate()
     {

@@ -8,7 +8,8 @@
 //    t0·ε + (1−t0)·c_k (Heun), then the decoder's rectified flow from x0 ~ N(0, I) at t_rec to t = 1
 //    (Euler). Image i uses seed i alone (ε, then x0); the class is --class or seed mod K.
 //  * Features: the encoder's layers (hidden, latent, trunk) for probes.
-// The baselines open as the parts they have: clf classifies and gives features, rf samples.
+// The baselines open as the parts they have: clf classifies (each image on its own) and gives features,
+// rf samples. Only the joint model (LznJointModel) is an IBatchRelativeClassifier.
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gen.Pipeline;
@@ -32,9 +33,9 @@ public sealed record LznSampleSettings
     public int? LabelSteps { get; init; }
 }
 
-public sealed class LznModel(LznNetwork network, LznConfig config, string path, long step, IReadOnlyDictionary<string, string>? metadata = null,
-                             bool owns = true, LznSampleSettings? sampling = null)
-    : IModel, IBatchRelativeClassifier, IImageSampler, IEncoder
+public class LznModel(LznNetwork network, LznConfig config, string path, long step, IReadOnlyDictionary<string, string>? metadata = null,
+                      bool owns = true, LznSampleSettings? sampling = null)
+    : IModel, IClassifier, IImageSampler, IEncoder
 {
     public const string HiddenLayer = "hidden", LatentLayer = "latent", TrunkLayer = "trunk";
     private const int SampleBatch = 100;
@@ -72,12 +73,6 @@ public sealed class LznModel(LznNetwork network, LznConfig config, string path, 
         get => _priorStd;
         set => _priorStd = value >= 0 && double.IsFinite(value) ? value : throw new GenInputException($"--prior-std must be zero or positive, got {value}");
     }
-
-    public bool IsBatchRelative => config.Variant == LznConfig.Joint;
-
-    public string Note => IsBatchRelative
-        ? string.Create(CultureInfo.InvariantCulture, $"batch-relative: each image's latent is computed over the anchors of its chunk of {ClassifyBatch} images (in input order), start noise std {PriorStd:G3}")
-        : "";
 
     public Tensor Logits(Tensor images01)
     {
@@ -185,7 +180,7 @@ public sealed class LznModel(LznNetwork network, LznConfig config, string path, 
 
     public IReadOnlyDictionary<string, string> Provenance => new Dictionary<string, string>
     {
-        ["method"] = config.Variant == LznConfig.Joint ? "lzn" : "lzn-" + config.Variant,
+        ["method"] = config.Kind,
         ["seed"] = metadata?.GetValueOrDefault("gen.seed", "") ?? "",
         ["step"] = step.ToString(CultureInfo.InvariantCulture),
     };
@@ -221,11 +216,26 @@ public sealed class LznModel(LznNetwork network, LznConfig config, string path, 
         var net = new LznNetwork(config);
         Checkpoint.LoadInto(net, st);
         net.eval();
-        return new LznModel(net, config, st.Path, info.Step, info.Metadata, sampling: sampling);
+        return Create(net, config, st.Path, info.Step, info.Metadata, sampling: sampling);
     }
+
+    /// <summary>The model of a network: the batch-relative LznJointModel for the joint variant.</summary>
+    public static LznModel Create(LznNetwork network, LznConfig config, string path, long step, IReadOnlyDictionary<string, string>? metadata = null,
+                                  bool owns = true, LznSampleSettings? sampling = null) =>
+        config.HasAnchors ? new LznJointModel(network, config, path, step, metadata, owns, sampling)
+                          : new LznModel(network, config, path, step, metadata, owns, sampling);
 
     public void Dispose()
     {
         if (owns) network.Dispose();
     }
+}
+
+/// <summary>The joint model, whose classification is batch-relative (docs/methods/lzn.md "Inference").</summary>
+public sealed class LznJointModel(LznNetwork network, LznConfig config, string path, long step, IReadOnlyDictionary<string, string>? metadata,
+                                  bool owns, LznSampleSettings? sampling)
+    : LznModel(network, config, path, step, metadata, owns, sampling), IBatchRelativeClassifier
+{
+    public string Note => string.Create(CultureInfo.InvariantCulture,
+        $"batch-relative: each image's latent is computed over the anchors of its chunk of {ClassifyBatch} images (in input order), start noise std {PriorStd:G3}");
 }

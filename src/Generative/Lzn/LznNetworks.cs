@@ -118,7 +118,7 @@ internal sealed class CondResBlock : Module<Tensor, Tensor, Tensor>
 
 public sealed class LznDecoder : Module<Tensor, Tensor, Tensor, Tensor, Tensor>
 {
-    private readonly int _latentDim, _classes, _timeDim;
+    private readonly int _latentDim, _timeDim;
     private readonly Linear cond_fc1, cond_fc2;
     private readonly Module<Tensor, Tensor> conv_in, down1, down2, up1_conv, up2_conv, conv_out;
     private readonly CondResBlock enc0, enc1, mid, dec2, dec1, dec0;
@@ -128,7 +128,6 @@ public sealed class LznDecoder : Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     public LznDecoder(LznConfig c, int latentDim) : base(nameof(LznDecoder))
     {
         _latentDim = latentDim;
-        _classes = c.Classes;
         _timeDim = c.TimeEmbedDim;
         int[] w = c.DecoderWidths;
         int g = c.Groups;
@@ -209,13 +208,13 @@ public sealed class LznNetwork : Module
     private void Initialize(Generator g)
     {
         using var _ = no_grad();
-        foreach (var (name, p) in named_parameters())
+        var all = named_parameters().ToList();
+        var byName = all.ToDictionary(q => q.name, q => q.parameter, StringComparer.Ordinal);
+        foreach (var (name, p) in all)
         {
             if (name == "anchors") { p.normal_(0, 1, g); continue; }
             if (p.dim() < 2) continue;                                   // biases follow their weight
-            string biasName = name[..^"weight".Length] + "bias";
-            Tensor? bias = named_parameters().FirstOrDefault(q => q.name == biasName).parameter;
-            Init.DefaultUniform(p, bias, g);
+            Init.DefaultUniform(p, byName.GetValueOrDefault(name[..^"weight".Length] + "bias"), g);
         }
     }
 }

@@ -65,7 +65,7 @@ public sealed record LznParams : TrainParams
 
 public sealed class LznTraining : Method<LznParams, LznConfig>
 {
-    private static readonly string[] Kinds = [LznMethod.KindName, LznMethod.KindName + "-" + LznConfig.Clf, LznMethod.KindName + "-" + LznConfig.Rf];
+    private static readonly string[] Kinds = [LznConfig.KindOf(LznConfig.Joint), LznConfig.KindOf(LznConfig.Clf), LznConfig.KindOf(LznConfig.Rf)];
 
     public override string Name => LznMethod.KindName;
     public override string Summary => "Train a Latent Zoning Network: one latent space for generation, classification and features (or --baseline clf|rf)";
@@ -75,8 +75,8 @@ public sealed class LznTraining : Method<LznParams, LznConfig>
 
     public override IReadOnlyList<Type> CapabilitiesOf(string kind) => kind switch
     {
-        _ when kind == Kinds[1] => [typeof(IClassifier), typeof(IEncoder)],
-        _ when kind == Kinds[2] => [typeof(IImageSampler)],
+        _ when kind == LznConfig.KindOf(LznConfig.Clf) => [typeof(IClassifier), typeof(IEncoder)],
+        _ when kind == LznConfig.KindOf(LznConfig.Rf) => [typeof(IImageSampler)],
         _ => Capabilities,
     };
 
@@ -130,7 +130,7 @@ public sealed class LznTraining : Method<LznParams, LznConfig>
         var method = new LznMethod(config, init, halfLife, p.EncoderLr / train.Lr, train.Seed);
         int samples = config.HasDecoder ? p.MonitorSamples : 0;
         var judge = samples > 0 ? new Lazy<IClassifier?>(() => MethodRegistry.Current?.ReferenceClassifier(config.Dataset)) : null;
-        var hook = new TrainHook("monitor", train.EvalEvery, (_, step) => Monitor(method, config, train.Batch, monitor, samples, judge, step, ctx.Log));
+        var hook = new TrainHook("monitor", train.EvalEvery, (_, step) => Monitor(method, config, monitor, samples, judge, step, ctx.Log));
         return new TrainPlan
         {
             Method = method,
@@ -140,17 +140,17 @@ public sealed class LznTraining : Method<LznParams, LznConfig>
         };
     }
 
-    private static IReadOnlyDictionary<string, double> Monitor(LznMethod method, LznConfig config, int batch, ImageSet test, int samples,
+    private static IReadOnlyDictionary<string, double> Monitor(LznMethod method, LznConfig config, ImageSet test, int samples,
                                                               Lazy<IClassifier?>? judge, long step, IProgress<string>? log)
     {
-        var model = new LznModel(method.Network, config, "", step, owns: false) { ClassifyBatch = batch };
+        var model = LznModel.Create(method.Network, config, "", step, owns: false);   // classifies in chunks of the training batch
         var row = new Dictionary<string, double>();
         var parts = new List<string>();
         if (config.HasEncoder)
         {
             double acc = ClassifierEval.Evaluate(model, test).Accuracy;
             row["test_acc"] = acc;
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"test acc {acc:F3} ({test.Count} images{(config.HasAnchors ? $", prior-std 0, batches of {batch}" : "")})"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"test acc {acc:F3} ({test.Count} images{(config.HasAnchors ? $", prior-std 0, batches of {config.TrainBatch}" : "")})"));
         }
         if (samples > 0)
         {

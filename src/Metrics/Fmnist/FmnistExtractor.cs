@@ -53,12 +53,7 @@ public sealed class FmnistExtractor : IFeatureExtractor
 
     /// <summary>The bundled network as a Fashion-MNIST classifier (the judge of generated images'
     /// classes, e.g. an lzn monitor's sample accuracy); the caller disposes it.</summary>
-    public static FmnistNet BundledClassifier()
-    {
-        var extractor = Bundled();
-        extractor._net.eval();
-        return extractor._net;
-    }
+    public static FmnistNet BundledClassifier() => Bundled().Network;
 
     /// <summary>The Fashion-MNIST test-split statistics of the bundled extractor.</summary>
     public static GaussianStats BundledTestStats()

@@ -32,7 +32,7 @@ public static class ClassifierEval
         CheckCompatible(model, data);
         // A batch-relative classifier answers per chunk of its own batch size: whole chunks per call
         // keep the chunks the same whatever batchSize the caller picked.
-        if (model is IBatchRelativeClassifier { IsBatchRelative: true } r) batchSize = r.ClassifyBatch * Math.Max(1, batchSize / r.ClassifyBatch);
+        if (model is IBatchRelativeClassifier r) batchSize = r.ClassifyBatch * Math.Max(1, batchSize / r.ClassifyBatch);
         int k = model.Classes;
         var confusion = new int[k, k];
         var predictions = new int[data.Count];

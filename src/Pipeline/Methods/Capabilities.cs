@@ -123,9 +123,6 @@ public interface IConvClassifier : IClassifier
 /// are reproducible for a fixed image order; Note says so in a sentence for the output.</summary>
 public interface IBatchRelativeClassifier : IClassifier
 {
-    /// <summary>False when this checkpoint classifies each image on its own after all (e.g. a baseline of
-    /// the same kind family); then ClassifyBatch and PriorStd do not apply.</summary>
-    bool IsBatchRelative { get; }
 
     /// <summary>Images classified together (the zone mass of each is 1/ClassifyBatch).</summary>
     int ClassifyBatch { get; set; }

@@ -80,7 +80,7 @@ public sealed class EvalClassifierStage(MethodRegistry registry) : IStageKind
         if (p.Grid is not null) WriteGrid(p.Grid, set, report, classifier, Math.Min(p.N, set.Count), p.GridScale);
         return new EvalClassifierResult(Checkpoints.Checkpoint.ResolvePath(checkpoint), set.Name, model.Description, model.Step, report, classifier.ClassNames, p.Grid)
         {
-            Note = classifier is IBatchRelativeClassifier { IsBatchRelative: true } r ? r.Note : "",
+            Note = classifier is IBatchRelativeClassifier r ? r.Note : "",
         };
     }
 

@@ -167,7 +167,7 @@ public static class ClassifierCommands
     /// <summary>Applies --prior-std and --batch to a batch-relative classifier (refused for any other) and returns its note.</summary>
     private static string BatchRelative(IClassifier classifier, double? priorStd, int? batch)
     {
-        if (classifier is not IBatchRelativeClassifier { IsBatchRelative: true } r)
+        if (classifier is not IBatchRelativeClassifier r)
         {
             if (priorStd is not null || batch is not null)
                 throw new GenInputException("--prior-std and --batch apply to batch-relative classifiers (lzn) only; this checkpoint classifies each image on its own: drop them");
