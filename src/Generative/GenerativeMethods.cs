@@ -8,5 +8,7 @@ namespace Gen.Generative;
 
 public static class GenerativeMethods
 {
-    public static MethodRegistry AddGenerative(this MethodRegistry registry) => registry.Add(new DiffusionTraining()).Add(new JemTraining()).Add(new LznTraining());
+    public static MethodRegistry AddGenerative(this MethodRegistry registry) =>
+        registry.Add(new DiffusionTraining()).Add(new JemTraining()).Add(new LznTraining())
+                .AddOnnxRole(DenoiserOnnx.Role, DenoiserOnnx.Open);
 }

@@ -68,12 +68,19 @@ public static class DiffusionSampler
     public static (Tensor Images, SampleStats Stats) Sample(DiffusionModel model, IReadOnlyList<long> seeds, SampleOptions o,
                                                             IProgress<int>? imagesDone = null, CancellationToken cancel = default)
     {
+        model.Net.eval();
+        return Sample(model.Precond, seeds, o, imagesDone, cancel);
+    }
+
+    /// <summary>As above, with any denoiser (TorchSharp or ONNX Runtime).</summary>
+    public static (Tensor Images, SampleStats Stats) Sample(IEdmDenoiser model, IReadOnlyList<long> seeds, SampleOptions o,
+                                                            IProgress<int>? imagesDone = null, CancellationToken cancel = default)
+    {
         DiffusionConfig c = model.Config;
         int[] steps = Validate(c, o, seeds.Count);
         int[] res = Enumerable.Range(0, c.Stages).Select(c.StageResolution).ToArray();
         bool guided = c.LabelDim > 0 && o.Guidance != 1;
         var (nfe, eq) = LowDiffCascade.Cost(res, steps, c.Resolution, guided);
-        model.Net.eval();
         var parts = new List<Tensor>();
         var clock = new Stopwatch();
         try
@@ -86,9 +93,10 @@ public static class DiffusionSampler
                 // libtorch 2.10 tries NNPACK for fp32 convolutions of batches below 16 and logs "Could not
                 // initialize NNPACK! Reason: Unsupported hardware" on every call on this CPU (measured: 69
                 // lines for 3 NFE; TORCH_CPP_LOG_LEVEL does not silence it), so a short batch is filled up
-                // to 16 with copies of its last seed, whose images are then dropped.
-                Tensor x = batchSeeds.Count < MinConvBatch
-                    ? KeepFirst(SampleBatch(model, [.. batchSeeds, .. Enumerable.Repeat(batchSeeds[^1], MinConvBatch - batchSeeds.Count)], o, steps, cancel), batchSeeds.Count)
+                // to 16 with copies of its last seed, whose images are then dropped (TorchSharp only).
+                int minBatch = model is EdmPrecond ? MinConvBatch : 1;
+                Tensor x = batchSeeds.Count < minBatch
+                    ? KeepFirst(SampleBatch(model, [.. batchSeeds, .. Enumerable.Repeat(batchSeeds[^1], minBatch - batchSeeds.Count)], o, steps, cancel), batchSeeds.Count)
                     : SampleBatch(model, batchSeeds, o, steps, cancel);
                 clock.Stop();
                 parts.Add(x);
@@ -113,7 +121,7 @@ public static class DiffusionSampler
         return first;
     }
 
-    private static Tensor SampleBatch(DiffusionModel model, IReadOnlyList<long> seeds, SampleOptions o, int[] steps, CancellationToken cancel)
+    private static Tensor SampleBatch(IEdmDenoiser model, IReadOnlyList<long> seeds, SampleOptions o, int[] steps, CancellationToken cancel)
     {
         DiffusionConfig c = model.Config;
         var gens = seeds.Select(s => new Generator(unchecked((ulong)s))).ToList();
@@ -152,7 +160,7 @@ public static class DiffusionSampler
                         (x, stage) = RefineStart(prev, z, t[0], o.SigmaAug, s, c.Stages, gens);
                     }
                 }
-                Denoiser d = Guided(model.Precond, labels, stage, o.Guidance, b);
+                Denoiser d = Guided(model, labels, stage, o.Guidance, b);
                 Tensor next = HeunSampler.Sample(d, x, t, o.Churn, gens, cancel);
                 prev?.Dispose();
                 prev = next;
@@ -184,7 +192,7 @@ public static class DiffusionSampler
     }
 
     /// <summary>The denoiser of one stage, with classifier-free guidance as one 2B batch when g ≠ 1.</summary>
-    public static Denoiser Guided(EdmPrecond net, Tensor? labels, CascadeInput? stage, double guidance, int batch)
+    public static Denoiser Guided(IEdmDenoiser net, Tensor? labels, CascadeInput? stage, double guidance, int batch)
     {
         if (labels is null || guidance == 1)
             return (x, sigma) => net.Denoise(x, full([x.shape[0]], sigma, ScalarType.Float64), labels, stage);

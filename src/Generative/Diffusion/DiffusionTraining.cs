@@ -125,7 +125,7 @@ public sealed class DiffusionTraining : Method<DiffusionParams, DiffusionConfig>
     public override string Summary => "Train an EDM diffusion model, or with --cascade one LowDiff network over several resolutions";
     public override IReadOnlyList<string> CheckpointKinds => [DiffusionConfig.EdmKind, DiffusionConfig.LowDiffKind];
     public override Type? SampleSettingsType => typeof(DiffusionSampleSettings);
-    public override IReadOnlyList<Type> Capabilities => [typeof(IImageSampler)];
+    public override IReadOnlyList<Type> Capabilities => [typeof(IImageSampler), typeof(Gen.Pipeline.Onnx.IOnnxExportable)];
 
     // docs/methods/diffusion.md §2 for CPU-scale runs: Adam (0.9, 0.999, 1e-8) as edm/train.py, lr 1e-3 at
     // batch 128, linear warm-up over the first 10k images (79 steps), constant LR after it (EDM has no

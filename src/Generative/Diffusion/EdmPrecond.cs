@@ -28,8 +28,21 @@ public readonly record struct EdmCoefficients(double CSkip, double COut, double 
 /// </summary>
 public sealed record CascadeInput(Tensor? Cond, Tensor? StageVector, Tensor? SigmaAug = null);
 
+/// <summary>The EDM denoiser D(x; σ, labels, stage input) the samplers call: TorchSharp
+/// (<see cref="EdmPrecond"/>) or an exported graph on ONNX Runtime (<see cref="OnnxDenoiser"/>).</summary>
+public interface IEdmDenoiser
+{
+    DiffusionConfig Config { get; }
+
+    /// <summary>
+    /// D(x; σ). <paramref name="x"/> is float32 or float64 (B×C×H×W), <paramref name="sigma"/> float (B);
+    /// the result has x's dtype.
+    /// </summary>
+    Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, CascadeInput? stage = null);
+}
+
 /// <summary>Wraps a <see cref="SongUNet"/> into the EDM denoiser D(x; σ, labels, stage input).</summary>
-public sealed class EdmPrecond
+public sealed class EdmPrecond : IEdmDenoiser
 {
     public EdmPrecond(SongUNet net, DiffusionConfig config)
     {

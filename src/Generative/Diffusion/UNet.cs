@@ -8,6 +8,7 @@
 // Attention levels are counted from the top (level 0 = input resolution) instead of edm's absolute
 // resolutions, because the LowDiff network runs the same weights at 8², 16² and 32² (docs/methods/diffusion.md §3.2).
 using Gen.Pipeline.Models;
+using Gen.Pipeline.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,10 +43,17 @@ internal static class EdmInit
         XavierUniform(w, b, inC * kernel * kernel, outC * kernel * kernel, initWeight, g);
         return conv;
     }
+
+    /// <summary>The ONNX node of a convolution made by <see cref="Conv"/> (stride 1, "same" padding).</summary>
+    public static string WriteConv(OnnxGraph g, Module<Tensor, Tensor> conv, string x, string prefix)
+    {
+        var (w, b) = Gen.Pipeline.Models.Conv.Parameters(conv);
+        return g.Conv(x, w, b, 1, w.shape[2] / 2, prefix);
+    }
 }
 
 /// <summary>edm `GroupNorm`: groups = min(32, C/4).</summary>
-public sealed class EdmGroupNorm : Module<Tensor, Tensor>
+public sealed class EdmGroupNorm : Module<Tensor, Tensor>, IOnnxModule
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -62,6 +70,8 @@ public sealed class EdmGroupNorm : Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) => F.group_norm(x, _groups, weight, bias, _eps);
+
+    public string WriteOnnx(OnnxGraph g, string input, string prefix) => g.GroupNorm(input, _groups, weight, bias, _eps, prefix);
 }
 
 /// <summary>edm `UNetBlock` with SongUNet's arguments (adaptive_scale=False, resample_proj=True).</summary>
@@ -132,6 +142,29 @@ public sealed class UNetBlock : Module<Tensor, Tensor, Tensor>
             h = proj!.call(a.reshape(h.shape)).add(h).mul(SkipScale);
         }
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The block's inference graph (dropout is the identity), the same operations as <see cref="forward"/>.</summary>
+    public string WriteOnnx(OnnxGraph g, string x, string emb, string prefix)
+    {
+        string Resampled(string v) => _down ? g.AvgPool2(v, prefix + ".down") : _up ? g.Upsample2(v, prefix + ".up") : v;
+        string h = EdmInit.WriteConv(g, conv0, Resampled(g.Silu(norm0.WriteOnnx(g, x, prefix + ".norm0"), prefix + ".norm0")), prefix + ".conv0");
+        string p = g.Reshape(g.Linear(emb, affine, prefix + ".affine"), prefix + ".affine", 0, -1, 1, 1);
+        h = g.Silu(norm1.WriteOnnx(g, g.Add(h, p, prefix + ".emb"), prefix + ".norm1"), prefix + ".norm1");
+        h = EdmInit.WriteConv(g, conv1, h, prefix + ".conv1");
+        string skipped = skip is not null ? EdmInit.WriteConv(g, skip, Resampled(x), prefix + ".skip") : x;
+        h = g.Scale(g.Add(h, skipped, prefix + ".res"), SkipScale, prefix + ".skip_scale");
+        if (!_attention) return h;
+        // One head: q, k, v are B×C×(HW); w = softmax_k(qᵀk/√C); a = v·wᵀ (B×C×HW); then proj and the residual.
+        long c = OutChannels;
+        string qkvs = g.Reshape(EdmInit.WriteConv(g, qkv!, norm2!.WriteOnnx(g, h, prefix + ".norm2"), prefix + ".qkv"), prefix + ".qkv", 0, c, 3, -1);
+        string Part(int i) => g.Node("Gather", [qkvs, g.Int64Scalar($"{prefix}.qkv{i}.index", i)], $"{prefix}.qkv{i}", OnnxGraph.Int("axis", 2));
+        string q = Part(0), k = Part(1), v = Part(2);
+        string logits = g.Node("MatMul", [g.Transpose(q, prefix + ".q", 0, 2, 1), g.Scale(k, 1 / Math.Sqrt(c), prefix + ".k")], prefix + ".logits");
+        string w = g.Node("Softmax", [logits], prefix + ".softmax", OnnxGraph.Int("axis", 2));
+        string a = g.Node("MatMul", [v, g.Transpose(w, prefix + ".w", 0, 2, 1)], prefix + ".attend");
+        string projected = EdmInit.WriteConv(g, proj!, g.ReshapeLike(a, h, prefix + ".attend"), prefix + ".proj");
+        return g.Scale(g.Add(projected, h, prefix + ".attn_res"), SkipScale, prefix + ".attn_scale");
     }
 }
 
@@ -286,5 +319,60 @@ public sealed class SongUNet : Module
             }
         }
         return tmp!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The network's inference graph: <paramref name="x"/> (B×C×H×W, any H = W the network runs at),
+    /// <paramref name="noiseLabels"/> (B), optional one-hot class labels (B×K) and augment labels; the
+    /// same operations as <see cref="forward"/>.
+    /// </summary>
+    public string WriteOnnx(OnnxGraph g, string x, string noiseLabels, string? classLabels, string? augmentLabels)
+    {
+        // Positional embedding: c_noise ⊗ freqs, then [sin, cos].
+        int half = _noiseChannels / 2;
+        using var freqs = pow(1.0 / 10000, arange(half, ScalarType.Float32).div(half - 1)).reshape(1, half);
+        string outer = g.Node("MatMul", [g.Reshape(noiseLabels, "emb.noise", -1, 1), g.Initializer("emb.freqs", freqs)], "emb.outer");
+        string emb = g.Concat([g.Node("Sin", [outer], "emb.sin"), g.Node("Cos", [outer], "emb.cos")], 1, "emb");
+        if (map_label is not null)
+        {
+            if (classLabels is null) throw new InvalidOperationException("a conditional network's graph needs the class-label input");
+            emb = g.Add(emb, g.Linear(g.Scale(classLabels, Math.Sqrt(Config.LabelDim), "map_label.in"), map_label, "map_label"), "emb.label");
+        }
+        if (map_augment is not null && augmentLabels is not null)
+            emb = g.Add(emb, g.Node("MatMul", [augmentLabels, g.Initializer("map_augment.weight_t", map_augment.weight!.t())], "map_augment"), "emb.augment");
+        emb = g.Silu(g.Linear(emb, map_layer0, "map_layer0"), "map_layer0");
+        emb = g.Silu(g.Linear(emb, map_layer1, "map_layer1"), "map_layer1");
+
+        // h's channel count is tracked beside it (forward reads h.shape[1]).
+        var skips = new List<(string Value, long Channels)>();
+        string h = x;
+        long hc = 0;
+        foreach (var (name, m) in _enc)
+        {
+            if (m is UNetBlock b) (h, hc) = (b.WriteOnnx(g, h, emb, "enc." + name), b.OutChannels);
+            else
+            {
+                var conv = (Module<Tensor, Tensor>)m;
+                (h, hc) = (EdmInit.WriteConv(g, conv, h, "enc." + name), Gen.Pipeline.Models.Conv.Parameters(conv).Weight.shape[0]);
+            }
+            skips.Add((h, hc));
+        }
+        string? tmp = null;
+        foreach (var (name, m) in _dec)
+        {
+            if (name.EndsWith("_aux_norm", StringComparison.Ordinal)) tmp = ((EdmGroupNorm)m).WriteOnnx(g, h, "dec." + name);
+            else if (name.EndsWith("_aux_conv", StringComparison.Ordinal)) tmp = EdmInit.WriteConv(g, (Module<Tensor, Tensor>)m, g.Silu(tmp!, "dec." + name), "dec." + name);
+            else
+            {
+                var b = (UNetBlock)m;
+                if (hc != b.InChannels)
+                {
+                    h = g.Concat([h, skips[^1].Value], 1, "dec." + name + ".skip");
+                    skips.RemoveAt(skips.Count - 1);
+                }
+                (h, hc) = (b.WriteOnnx(g, h, emb, "dec." + name), b.OutChannels);
+            }
+        }
+        return tmp!;
     }
 }

@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 namespace Gen.Generative.Jem;
 
 public sealed class JemModel(JemNetwork network, JemConfig config, string path, long step, bool owns = true, JemSampleSettings? sampling = null)
-    : IModel, IConvClassifier, IImageSampler, Gen.Pipeline.Onnx.IOnnxExportable
+    : IModel, IConvClassifier, IImageSampler, Gen.Pipeline.Onnx.IOnnxImageModel
 {
     public const int DefaultSteps = 60;
     public const double DefaultStepSize = 0.25;

@@ -96,7 +96,7 @@ public sealed class ClassifierTraining : Method<ClassifierParams, ClassifierConf
 }
 
 /// <summary>A classifier checkpoint as an IClassifier: normalisation, then the ResNet.</summary>
-public sealed class ClassifierModel(ResNet network, ClassifierConfig config, string path, long step, bool owns = true) : IModel, IConvClassifier, Onnx.IOnnxExportable
+public sealed class ClassifierModel(ResNet network, ClassifierConfig config, string path, long step, bool owns = true) : IModel, IConvClassifier, Onnx.IOnnxImageModel
 {
     public ResNet Network => network;
     public ClassifierConfig Config => config;

@@ -17,6 +17,10 @@ public sealed class MethodRegistry
     private readonly List<IMethod> _methods = [];
     private readonly List<IStageKind> _stages = [];
     private readonly Dictionary<string, Func<IClassifier>> _referenceClassifiers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Onnx.OnnxOpener> _onnxRoles = new(Onnx.OnnxModels.BuiltInRoles, StringComparer.Ordinal);
+
+    /// <summary>The engine and device of this process's inference (set from --engine/--device by the verbs that take them).</summary>
+    public Onnx.InferenceSettings Inference { get; set; } = Onnx.InferenceSettings.Default;
 
     public IReadOnlyList<IMethod> Methods => _methods;
     public IReadOnlyList<IStageKind> Stages => _stages;
@@ -55,6 +59,13 @@ public sealed class MethodRegistry
         return this;
     }
 
+    /// <summary>Registers how an exported ONNX model of <paramref name="role"/> opens (e.g. "denoiser" → a sampler).</summary>
+    public MethodRegistry AddOnnxRole(string role, Onnx.OnnxOpener open)
+    {
+        _onnxRoles[role] = open;
+        return this;
+    }
+
     /// <summary>The reference classifier of a dataset reference ("fashion-mnist", "fashion-mnist:train"), or null.</summary>
     public IClassifier? ReferenceClassifier(string dataRef)
     {
@@ -73,9 +84,16 @@ public sealed class MethodRegistry
     /// <summary>Opens a checkpoint (file or run folder) through the method that wrote it.</summary>
     public IModel Open(string path, JsonObject? sampleSettings = null)
     {
-        if (Onnx.OnnxModels.IsOnnxPath(path)) return Onnx.OnnxModels.Open(path);
+        if (Onnx.OnnxModels.IsOnnxPath(path)) return OpenOnnxFile(path, sampleSettings);
         var (file, info, method) = Resolve(path);
         return Load(file, info, method, sampleSettings);
+    }
+
+    private IModel OpenOnnxFile(string path, JsonObject? sampleSettings)
+    {
+        if (Inference.Engine == "torch")
+            throw new GenInputException($"'{path}' is an ONNX model, which runs on ONNX Runtime; drop --engine torch or pass a Gen checkpoint");
+        return Onnx.OnnxModels.Open(path, _onnxRoles, sampleSettings, Inference);
     }
 
     /// <summary>Opens a checkpoint and returns the capability <typeparamref name="T"/>, or a one-line error naming the kinds that have it.</summary>
@@ -83,7 +101,7 @@ public sealed class MethodRegistry
     {
         if (Onnx.OnnxModels.IsOnnxPath(path))
         {
-            IModel onnx = Onnx.OnnxModels.Open(path);
+            IModel onnx = OpenOnnxFile(path, sampleSettings);
             if (onnx is T found) return found;
             onnx.Dispose();
             throw new GenInputException($"the ONNX model '{path}' cannot {need}; pass a Gen checkpoint instead");
@@ -93,9 +111,50 @@ public sealed class MethodRegistry
         if (!method.CapabilitiesOf(info.Kind).Contains(typeof(T)))
             throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which cannot {need} (kinds that can: {string.Join(", ", _methods.SelectMany(x => x.CheckpointKinds.Where(k => x.CapabilitiesOf(k).Contains(typeof(T)))).Distinct().Select(k => $"'{k}'"))}); pass such a checkpoint");
         IModel model = Load(file, info, method, sampleSettings);
-        if (model is T t) return t;
+        if (model is not T) 
+        {
+            model.Dispose();
+            throw new InvalidOperationException($"method '{method.Name}' declares {typeof(T).Name} but its model does not implement it");
+        }
+        return typeof(T) == typeof(Onnx.IOnnxExportable) ? (T)model : OnEngine<T>(model, file, need, sampleSettings);
+    }
+
+    /// <summary>
+    /// The opened model on the inference engine of <see cref="Inference"/>: unchanged for TorchSharp, or its
+    /// graph built in memory and opened on ONNX Runtime when the engine (asked for, or the role's measured
+    /// default) is onnx and the ONNX model still gives <typeparamref name="T"/>. Asking for onnx where it
+    /// cannot serve is a one-line error; the automatic choice falls back to TorchSharp.
+    /// </summary>
+    private T OnEngine<T>(IModel model, string file, string need, JsonObject? sampleSettings) where T : class
+    {
+        bool asked = Inference.Engine == "onnx" || Inference.Device is "cuda" or "dml";
+        if (model is not Onnx.IOnnxExportable exportable)
+        {
+            if (!asked) return (T)model;
+            model.Dispose();
+            throw new GenInputException($"--engine onnx: a '{model.Kind}' model has no ONNX graph in this build, so it cannot {need} on ONNX Runtime; use --engine torch");
+        }
+        if (!Inference.UsesOnnx(exportable.OnnxRole) || !_onnxRoles.ContainsKey(exportable.OnnxRole)) return (T)model;
+        IModel onnx;
+        try
+        {
+            var (bytes, _) = Onnx.OnnxModels.Build(exportable, model, file);
+            onnx = Onnx.OnnxModels.Open(bytes, $"{file} (in memory)", _onnxRoles, sampleSettings, Inference);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        if (onnx is T t)
+        {
+            model.Dispose();
+            return t;
+        }
+        onnx.Dispose();
+        if (!asked) return (T)model;
         model.Dispose();
-        throw new InvalidOperationException($"method '{method.Name}' declares {typeof(T).Name} but its model does not implement it");
+        throw new GenInputException($"--engine onnx: the ONNX graph of a '{model.Kind}' model cannot {need} (that needs TorchSharp); use --engine torch");
     }
 
     /// <summary>The checkpoint file, its metadata and the method that wrote it (from the header alone:

@@ -1,8 +1,10 @@
 // Gen's ONNX graph writer (docs/deploy.md): TorchSharp has no exporter, so each exportable module
 // writes its own nodes (IOnnxModule) into an OnnxGraph, which names values uniquely, stores weights as
 // float32 initializers, and produces a ModelProto (opset 17, IR 8) with a dynamic batch axis and
-// Gen's metadata. Only operators that every execution provider runs are used (Conv, Gemm, Relu,
-// MaxPool, GlobalAveragePool, Add, Sub, Div, Flatten); BatchNorm is folded into the convolution before it.
+// Gen's metadata. Only operators that every execution provider runs are used (docs/deploy.md §2 lists
+// them); BatchNorm is folded into the convolution before it, and GroupNorm and attention are written
+// from elementary operators (Reshape, ReduceMean, MatMul, Softmax, …) rather than GroupNormalization or
+// a fused attention op, which some providers lack or get wrong.
 using Gen.Pipeline.Onnx.Proto;
 using Google.Protobuf;
 using TorchSharp.Modules;
@@ -16,21 +18,61 @@ public interface IOnnxModule
     string WriteOnnx(OnnxGraph g, string input, string prefix);
 }
 
+/// <summary>How close ONNX Runtime's output must be to TorchSharp's: a largest absolute difference, or
+/// that difference over the largest reference magnitude (Relative).</summary>
+public sealed record OnnxTolerance(double Value, bool Relative)
+{
+    /// <summary>Classifiers and feature networks: 1e-5 relative.</summary>
+    public static readonly OnnxTolerance Classifier = new(1e-5, true);
+
+    /// <summary>Diffusion denoisers: 1e-4 absolute (optimum's tolerance for diffusion UNets).</summary>
+    public static readonly OnnxTolerance Denoiser = new(1e-4, false);
+
+    public bool Accepts(double maxAbs, double maxRelative) => (Relative ? maxRelative : maxAbs) <= Value;
+
+    public override string ToString() => Relative ? $"{Value:G1} relative" : $"{Value:G1} absolute";
+}
+
 /// <summary>A model (a capability of an opened checkpoint) that exports as a whole ONNX model.</summary>
 public interface IOnnxExportable
 {
-    /// <summary>What the graph maps, e.g. "classifier": images [0,1] → logits.</summary>
+    /// <summary>What the graph maps, e.g. "classifier": images [0,1] → logits; "denoiser": (x, σ, …) → D(x; σ).</summary>
     string OnnxRole { get; }
 
     /// <summary>Declares the graph's inputs and outputs and writes its nodes.</summary>
     void WriteOnnx(OnnxGraph g);
 
-    /// <summary>Runs the same computation in TorchSharp for the parity check (B×C×H×W in [0,1] → output).</summary>
-    Tensor Reference(Tensor input);
+    /// <summary>Seeded inputs for the parity check, by graph input name.</summary>
+    IReadOnlyDictionary<string, Tensor> ParityInputs(int count, Generator g);
 
+    /// <summary>The same computation in TorchSharp, on <see cref="ParityInputs"/>.</summary>
+    Tensor Reference(IReadOnlyDictionary<string, Tensor> inputs);
+
+    OnnxTolerance Tolerance { get; }
+
+    /// <summary>Extra metadata the ONNX opener of this role needs (e.g. the model's config).</summary>
+    IReadOnlyDictionary<string, string> OnnxMetadata { get; }
+}
+
+/// <summary>A network that maps images in [0,1] (<c>images</c>, B×C×H×W) to one output: the parity inputs
+/// are U[0,1] images and the reference is one TorchSharp call.</summary>
+public interface IOnnxImageModel : IOnnxExportable
+{
     int Channels { get; }
     int Height { get; }
     int Width { get; }
+
+    /// <summary>TorchSharp's output for B×C×H×W images in [0,1].</summary>
+    Tensor Reference(Tensor images01);
+
+    IReadOnlyDictionary<string, Tensor> IOnnxExportable.ParityInputs(int count, Generator g) =>
+        new Dictionary<string, Tensor> { [OnnxModels.InputName] = rand([count, Channels, Height, Width], generator: g) };
+
+    Tensor IOnnxExportable.Reference(IReadOnlyDictionary<string, Tensor> inputs) => Reference(inputs[OnnxModels.InputName]);
+
+    OnnxTolerance IOnnxExportable.Tolerance => OnnxTolerance.Classifier;
+
+    IReadOnlyDictionary<string, string> IOnnxExportable.OnnxMetadata => new Dictionary<string, string>();
 }
 
 public sealed class OnnxGraph
@@ -54,20 +96,27 @@ public sealed class OnnxGraph
     }
 
     /// <summary>A float32 graph input with a dynamic first (batch) axis.</summary>
-    public string Input(string name, params long[] dimsAfterBatch)
+    public string Input(string name, params long[] dimsAfterBatch) => Input(name, dimsAfterBatch.Select(d => (object)d).ToArray());
+
+    /// <summary>A float32 graph input with a dynamic batch axis; each further axis is a size (long) or a
+    /// symbolic name (string: a dynamic axis, e.g. "height").</summary>
+    public string Input(string name, object[] dimsAfterBatch)
     {
         string n = Name(name);
         _graph.Input.Add(Value(n, dimsAfterBatch));
         return n;
     }
 
-    public void Output(string value, params long[] dimsAfterBatch) => _graph.Output.Add(Value(value, dimsAfterBatch));
+    public void Output(string value, params long[] dimsAfterBatch) => _graph.Output.Add(Value(value, dimsAfterBatch.Select(d => (object)d).ToArray()));
 
-    private static ValueInfoProto Value(string name, long[] dimsAfterBatch)
+    public void Output(string value, object[] dimsAfterBatch) => _graph.Output.Add(Value(value, dimsAfterBatch));
+
+    private static ValueInfoProto Value(string name, object[] dimsAfterBatch)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = BatchAxis });
-        foreach (long d in dimsAfterBatch) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        foreach (object d in dimsAfterBatch)
+            shape.Dim.Add(d is string p ? new TensorShapeProto.Types.Dimension { DimParam = p } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
         return new ValueInfoProto
         {
             Name = name,
@@ -92,6 +141,37 @@ public sealed class OnnxGraph
         return Initializer(name, t);
     }
 
+    /// <summary>A float32 scalar constant (shape [], broadcasts against anything).</summary>
+    public string Scalar(string name, double value)
+    {
+        string n = Name(name);
+        var proto = new TensorProto { Name = n, DataType = (int)TensorProto.Types.DataType.Float };
+        proto.FloatData.Add((float)value);
+        _graph.Initializer.Add(proto);
+        return n;
+    }
+
+    /// <summary>An int64 vector constant (shapes, axes, indices).</summary>
+    public string Int64s(string name, params long[] values)
+    {
+        string n = Name(name);
+        var proto = new TensorProto { Name = n, DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Dims.Add(values.Length);
+        proto.Int64Data.AddRange(values);
+        _graph.Initializer.Add(proto);
+        return n;
+    }
+
+    /// <summary>An int64 scalar constant (a Gather index that drops its axis).</summary>
+    public string Int64Scalar(string name, long value)
+    {
+        string n = Name(name);
+        var proto = new TensorProto { Name = n, DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Int64Data.Add(value);
+        _graph.Initializer.Add(proto);
+        return n;
+    }
+
     /// <summary>One node; returns its (single) output value.</summary>
     public string Node(string op, string[] inputs, string outputStem, params AttributeProto[] attributes)
     {
@@ -112,6 +192,9 @@ public sealed class OnnxGraph
     }
 
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    public static AttributeProto Str(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     // --- The layers Gen's networks are made of -----------------------------------------------------
 
@@ -163,6 +246,52 @@ public sealed class OnnxGraph
     public string Flatten(string input, string prefix) => Node("Flatten", [input], prefix + ".flatten", Int("axis", 1));
 
     public string Add(string a, string b, string prefix) => Node("Add", [a, b], prefix + ".add");
+
+    public string Mul(string a, string b, string prefix) => Node("Mul", [a, b], prefix + ".mul");
+
+    /// <summary>x·c for a constant c.</summary>
+    public string Scale(string x, double c, string prefix) => Mul(x, Scalar(prefix + ".c", c), prefix);
+
+    /// <summary>SiLU as x·σ(x) (Sigmoid and Mul run on every provider).</summary>
+    public string Silu(string x, string prefix) => Node("Mul", [x, Node("Sigmoid", [x], prefix + ".sigmoid")], prefix + ".silu");
+
+    /// <summary>Reshape to a constant shape (0 keeps the input's axis, −1 is inferred).</summary>
+    public string Reshape(string x, string prefix, params long[] shape) => Node("Reshape", [x, Int64s(prefix + ".shape", shape)], prefix + ".reshape");
+
+    /// <summary>Reshape to the runtime shape of <paramref name="like"/>.</summary>
+    public string ReshapeLike(string x, string like, string prefix) => Node("Reshape", [x, Node("Shape", [like], prefix + ".shape")], prefix + ".reshape");
+
+    public string Concat(string[] xs, long axis, string prefix) => Node("Concat", xs, prefix + ".concat", Int("axis", axis));
+
+    public string Transpose(string x, string prefix, params long[] perm) => Node("Transpose", [x], prefix + ".transpose", Ints("perm", perm));
+
+    /// <summary>2×2 average pooling with stride 2.</summary>
+    public string AvgPool2(string x, string prefix) =>
+        Node("AveragePool", [x], prefix + ".avgpool", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2));
+
+    /// <summary>Nearest-neighbour ×2 upsampling (Resize, nearest, asymmetric coordinates: pixel (i, j) ← (⌊i/2⌋, ⌊j/2⌋)).</summary>
+    public string Upsample2(string x, string prefix) =>
+        Node("Resize", [x, "", Initializer(prefix + ".scales", [1f, 1f, 2f, 2f], 4)], prefix + ".up",
+             Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric"), Str("nearest_mode", "floor"));
+
+    /// <summary>
+    /// GroupNorm over <paramref name="groups"/> groups from elementary operators (docs/deploy.md §2):
+    /// x → B×G×(C/G·H·W), subtract the mean, divide by √(var + ε) (biased variance, as torch), back to
+    /// x's shape, then the per-channel affine. Works for any spatial size.
+    /// </summary>
+    public string GroupNorm(string x, long groups, Tensor weight, Tensor bias, double eps, string prefix)
+    {
+        string g = Reshape(x, prefix + ".groups", 0, groups, -1);
+        string mean = Node("ReduceMean", [g], prefix + ".mean", Ints("axes", 2), Int("keepdims", 1));
+        string centered = Node("Sub", [g, mean], prefix + ".centered");
+        string variance = Node("ReduceMean", [Node("Mul", [centered, centered], prefix + ".square")], prefix + ".var", Ints("axes", 2), Int("keepdims", 1));
+        string std = Node("Sqrt", [Node("Add", [variance, Scalar(prefix + ".eps", eps)], prefix + ".var_eps")], prefix + ".std");
+        string normed = ReshapeLike(Node("Div", [centered, std], prefix + ".normed"), x, prefix + ".ungroup");
+        long c = weight.shape[0];
+        string w = Initializer(prefix + ".weight", weight.reshape(1, c, 1, 1));
+        string b = Initializer(prefix + ".bias", bias.reshape(1, c, 1, 1));
+        return Node("Add", [Node("Mul", [normed, w], prefix + ".scale"), b], prefix);
+    }
 
     /// <summary>y = x·Wᵀ + b (torch.nn.Linear).</summary>
     public string Linear(string input, Linear fc, string prefix) =>

@@ -3,6 +3,7 @@
 // seeded inputs in [0,1]. An exported classifier opens as an IClassifier backed by an ONNX Runtime
 // session, so `gen classify` and `gen eval classifier` take model.onnx without TorchSharp weights.
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gen.Pipeline.Methods;
 using Gen.Pipeline.Onnx.Proto;
 using Google.Protobuf;
@@ -13,15 +14,50 @@ using static TorchSharp.torch;
 
 namespace Gen.Pipeline.Onnx;
 
-public sealed record OnnxExportReport(string Path, long Bytes, int Nodes, int ParityInputs, double MaxAbsError, double MaxRelativeError, string Role);
+public sealed record OnnxExportReport(string Path, long Bytes, int Nodes, int ParityInputs, double MaxAbsError, double MaxRelativeError,
+                                      string Role, OnnxTolerance Tolerance)
+{
+    public bool ParityOk => Tolerance.Accepts(MaxAbsError, MaxRelativeError);
+}
+
+/// <summary>An ONNX Runtime session over a model Gen wrote, with the model's metadata and the
+/// execution provider it runs on.</summary>
+public sealed class OnnxSession(InferenceSession session, string source, string provider) : IDisposable
+{
+    public InferenceSession Session { get; } = session;
+
+    /// <summary>The .onnx file, or "CKPT (in memory)" for a graph built for --engine onnx.</summary>
+    public string Source { get; } = source;
+
+    /// <summary>The execution provider, e.g. CPUExecutionProvider.</summary>
+    public string Provider { get; } = provider;
+
+    public IReadOnlyDictionary<string, string> Metadata => Session.ModelMetadata.CustomMetadataMap;
+
+    public string? Meta(string key) => Metadata.GetValueOrDefault(key);
+
+    /// <summary>One forward pass; inputs by name (converted to float32), the first output back as a tensor.</summary>
+    public Tensor Run(IReadOnlyDictionary<string, Tensor> inputs) => OnnxModels.Run(Session, inputs);
+
+    public void Dispose() => Session.Dispose();
+}
+
+/// <summary>Turns an ONNX session of one role ("classifier", "denoiser", …) into a model; the sample
+/// settings are those of `gen sample` (empty elsewhere).</summary>
+public delegate IModel OnnxOpener(OnnxSession session, JsonObject sampleSettings);
 
 public static class OnnxModels
 {
     public const string ClassifierRole = "classifier";
     public const string InputName = "images";
     public const string OutputName = "logits";
+    public const string RoleKey = "gen.role";
 
     public static bool IsOnnxPath(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The roles Pipeline itself opens (exported classifiers).</summary>
+    public static IReadOnlyDictionary<string, OnnxOpener> BuiltInRoles { get; } =
+        new Dictionary<string, OnnxOpener>(StringComparer.Ordinal) { [ClassifierRole] = (s, _) => new OnnxClassifier(s) };
 
     /// <summary>images [0,1] (B×C×H×W) → (x − mean)/std → <paramref name="network"/> → logits (B×K).</summary>
     public static void WriteClassifier(OnnxGraph g, IClassifier model, IReadOnlyList<double> mean, IReadOnlyList<double> std, IOnnxModule network)
@@ -31,15 +67,14 @@ public static class OnnxModels
         g.Output(g.Node("Identity", [y], OutputName), model.Classes);
     }
 
-    /// <summary>Writes <paramref name="model"/> (opened from <paramref name="checkpoint"/>) to <paramref name="outPath"/>
-    /// atomically, then compares ONNX Runtime's output with TorchSharp's on 64 seeded inputs.</summary>
-    public static OnnxExportReport Export(IOnnxExportable model, IModel opened, string checkpoint, string outPath, int parityInputs = 64)
+    /// <summary>The serialised ONNX model of <paramref name="model"/> with Gen's metadata, and its node count.</summary>
+    public static (byte[] Bytes, int Nodes) Build(IOnnxExportable model, IModel opened, string checkpoint)
     {
         var g = new OnnxGraph();
         model.WriteOnnx(g);
         var meta = new Dictionary<string, string>
         {
-            ["gen.role"] = model.OnnxRole,
+            [RoleKey] = model.OnnxRole,
             ["gen.kind"] = opened.Kind,
             ["gen.step"] = opened.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["gen.model"] = opened.Description,
@@ -52,81 +87,122 @@ public static class OnnxModels
             meta["gen.class_names"] = JsonSerializer.Serialize(c.ClassNames);
             meta["gen.training_data"] = c.TrainingData;
         }
-        byte[] bytes = g.Model(meta).ToByteArray();
-        AtomicFile.WriteAllBytes(outPath, bytes);
+        foreach (var (k, v) in model.OnnxMetadata) meta[k] = v;
+        return (g.Model(meta).ToByteArray(), g.Graph.Node.Count);
+    }
 
+    /// <summary>Writes <paramref name="model"/> (opened from <paramref name="checkpoint"/>) to <paramref name="outPath"/>
+    /// atomically, then compares ONNX Runtime's output with TorchSharp's on seeded inputs.</summary>
+    public static OnnxExportReport Export(IOnnxExportable model, IModel opened, string checkpoint, string outPath, int parityInputs = 64)
+    {
+        var (bytes, nodes) = Build(model, opened, checkpoint);
+        AtomicFile.WriteAllBytes(outPath, bytes);
+        using var session = new InferenceSession(outPath);
+        var (maxAbs, maxRel) = Parity(model, session, parityInputs);
+        return new OnnxExportReport(outPath, bytes.Length, nodes, parityInputs, maxAbs, maxRel, model.OnnxRole, model.Tolerance);
+    }
+
+    /// <summary>Largest |ONNX − TorchSharp| on <paramref name="count"/> seeded inputs, and that over the largest |TorchSharp| output.</summary>
+    public static (double MaxAbs, double MaxRelative) Parity(IOnnxExportable model, InferenceSession session, int count)
+    {
         using var scope = NewDisposeScope();
         using var gen = new Generator(0);
-        Tensor x = rand([parityInputs, model.Channels, model.Height, model.Width], generator: gen);
+        var inputs = model.ParityInputs(count, gen);
         Tensor reference;
-        using (no_grad()) reference = model.Reference(x).to_type(ScalarType.Float64);
-        using var session = new InferenceSession(outPath);
-        Tensor onnx = Run(session, x).to_type(ScalarType.Float64);
+        using (no_grad()) reference = model.Reference(inputs).to_type(ScalarType.Float64);
+        Tensor onnx = Run(session, inputs).to_type(ScalarType.Float64);
         double maxAbs = onnx.sub(reference).abs().max().item<double>();
         double scale = Math.Max(reference.abs().max().item<double>(), 1e-12);
-        return new OnnxExportReport(outPath, bytes.Length, g.Graph.Node.Count, parityInputs, maxAbs, maxAbs / scale, model.OnnxRole);
+        return (maxAbs, maxAbs / scale);
     }
 
     /// <summary>One forward pass of a session whose single input takes B×C×H×W float32.</summary>
-    public static Tensor Run(InferenceSession session, Tensor input)
+    public static Tensor Run(InferenceSession session, Tensor input) =>
+        Run(session, new Dictionary<string, Tensor> { [session.InputMetadata.Keys.First()] = input });
+
+    /// <summary>One forward pass: every graph input by name (converted to float32); the first output as a tensor.</summary>
+    public static Tensor Run(InferenceSession session, IReadOnlyDictionary<string, Tensor> inputs)
     {
-        using var c = input.detach().to_type(ScalarType.Float32).cpu().contiguous();
-        float[] data = c.data<float>().ToArray();
-        int[] dims = c.shape.Select(d => (int)d).ToArray();
-        string name = session.InputMetadata.Keys.First();
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(name, new DenseTensorF(data, dims))]);
+        var values = new List<NamedOnnxValue>();
+        foreach (string name in session.InputMetadata.Keys)
+        {
+            if (!inputs.TryGetValue(name, out Tensor? t)) throw new InvalidOperationException($"no value for the ONNX input '{name}'");
+            using var c = t.detach().to_type(ScalarType.Float32).cpu().contiguous();
+            int[] dims = c.shape.Select(d => (int)d).ToArray();
+            values.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensorF(c.data<float>().ToArray(), dims)));
+        }
+        using var results = session.Run(values);
         var output = results.First().AsTensor<float>();
-        return tensor(output.ToArray(), output.Dimensions.ToArray().Select(d => (long)d).ToArray());
+        long[] shape = output.Dimensions.ToArray().Select(d => (long)d).ToArray();
+        return output is DenseTensorF dense ? tensor(dense.Buffer.ToArray(), shape) : tensor(output.ToArray(), shape);
     }
 
-    /// <summary>Opens an ONNX file Gen exported (one-line errors for anything else).</summary>
-    public static IModel Open(string path, int threads = 0)
+    /// <summary>Opens an ONNX file Gen exported through the opener of its role (one-line errors for anything else).</summary>
+    public static IModel Open(string path, IReadOnlyDictionary<string, OnnxOpener>? roles = null, JsonObject? sampleSettings = null,
+                              InferenceSettings? inference = null)
     {
         if (!File.Exists(path)) throw new GenInputException($"ONNX model '{path}' does not exist; check the path (gen export writes one)");
+        var device = OnnxDevices.Resolve((inference ?? InferenceSettings.Default).Device);
         InferenceSession session;
-        try
-        {
-            var options = new SessionOptions();
-            if (threads > 0) options.IntraOpNumThreads = threads;
-            session = new InferenceSession(path, options);
-        }
+        try { session = OnnxDevices.CreateSession(File.ReadAllBytes(path), device, inference?.Threads ?? 0); }
         catch (OnnxRuntimeException e)
         {
             throw new GenInputException($"'{path}' is not an ONNX model ONNX Runtime can load ({e.Message.Split('\n')[0]}); pass a file written by gen export");
         }
-        var meta = session.ModelMetadata.CustomMetadataMap;
-        string role = meta.GetValueOrDefault("gen.role") ?? "";
-        if (role != ClassifierRole)
+        return OpenSession(new OnnxSession(session, path, device.Provider), roles ?? BuiltInRoles, sampleSettings);
+    }
+
+    /// <summary>A model graph built in memory (for --engine onnx), opened on the chosen device.</summary>
+    public static IModel Open(byte[] model, string source, IReadOnlyDictionary<string, OnnxOpener> roles, JsonObject? sampleSettings, InferenceSettings inference)
+    {
+        var device = OnnxDevices.Resolve(inference.Device);
+        var session = OnnxDevices.CreateSession(model, device, inference.Threads);
+        return OpenSession(new OnnxSession(session, source, device.Provider), roles, sampleSettings);
+    }
+
+    private static IModel OpenSession(OnnxSession session, IReadOnlyDictionary<string, OnnxOpener> roles, JsonObject? sampleSettings)
+    {
+        try
+        {
+            string role = session.Meta(RoleKey) ?? "";
+            if (!roles.TryGetValue(role, out var open))
+                throw new GenInputException(role == ""
+                    ? $"'{session.Source}' is an ONNX model without Gen's metadata (gen.role); only models written by gen export open here"
+                    : $"'{session.Source}' is a Gen ONNX model of role '{role}', which this build cannot open (roles: {string.Join(", ", roles.Keys)})");
+            if (sampleSettings is { Count: > 0 } && role == ClassifierRole)
+                throw new GenInputException($"sampling options ({string.Join(", ", sampleSettings.Select(kv => "--" + kv.Key.Replace('_', '-')))}) do not apply to an exported classifier");
+            return open(session, sampleSettings ?? new JsonObject());
+        }
+        catch
         {
             session.Dispose();
-            throw new GenInputException($"'{path}' is an ONNX model without Gen's classifier metadata (gen.role = '{role}'); only models written by gen export open here");
+            throw;
         }
-        return new OnnxClassifier(session, path, meta);
     }
 }
 
-/// <summary>An exported classifier run by ONNX Runtime (CPU execution provider).</summary>
+/// <summary>An exported classifier run by ONNX Runtime (on the session's execution provider).</summary>
 public sealed class OnnxClassifier : IModel, IClassifier
 {
-    private readonly InferenceSession _session;
+    private readonly OnnxSession _session;
 
-    internal OnnxClassifier(InferenceSession session, string path, IReadOnlyDictionary<string, string> meta)
+    internal OnnxClassifier(OnnxSession session)
     {
         _session = session;
-        Path = path;
-        var input = session.InputMetadata.Values.First();
-        var output = session.OutputMetadata.Values.First();
-        if (input.Dimensions.Length != 4 || output.Dimensions.Length != 2)
-            throw new GenInputException($"'{path}' takes {input.Dimensions.Length}-d input and gives {output.Dimensions.Length}-d output; a classifier maps B×C×H×W images to B×K logits");
+        var input = session.Session.InputMetadata.Values.First();
+        var output = session.Session.OutputMetadata.Values.First();
+        if (session.Session.InputMetadata.Count != 1 || input.Dimensions.Length != 4 || output.Dimensions.Length != 2)
+            throw new GenInputException($"'{session.Source}' takes {session.Session.InputMetadata.Count} input(s) of {input.Dimensions.Length}-d and gives {output.Dimensions.Length}-d output; a classifier maps B×C×H×W images to B×K logits");
         (Channels, Height, Width, Classes) = (input.Dimensions[1], input.Dimensions[2], input.Dimensions[3], output.Dimensions[1]);
+        var meta = session.Metadata;
         ClassNames = meta.TryGetValue("gen.class_names", out string? names) ? JsonSerializer.Deserialize<string[]>(names) ?? [] : [];
         TrainingData = meta.GetValueOrDefault("gen.training_data") ?? "";
         Kind = meta.GetValueOrDefault("gen.kind") ?? "onnx";
         Step = long.TryParse(meta.GetValueOrDefault("gen.step"), out long s) ? s : 0;
-        Description = $"{Kind} step {Step} (onnx)";
+        Description = $"{Kind} step {Step} (onnx {OnnxDevices.Short(session.Provider)})";
     }
 
-    public string Path { get; }
+    public string Path => _session.Source;
     public string Kind { get; }
     public long Step { get; }
     public string Description { get; }
@@ -137,30 +213,7 @@ public sealed class OnnxClassifier : IModel, IClassifier
     public IReadOnlyList<string> ClassNames { get; }
     public string TrainingData { get; }
 
-    public Tensor Logits(Tensor images01) => OnnxModels.Run(_session, images01);
+    public Tensor Logits(Tensor images01) => OnnxModels.Run(_session.Session, images01);
 
     public void Dispose() => _session.Dispose();
-}
-
-/// <summary>One execution provider: offered by the ONNX Runtime build Gen loaded, or not, and what a user needs for it.</summary>
-public sealed record OnnxProvider(string Name, string Device, bool Available, string Need);
-
-public static class OnnxDevices
-{
-    /// <summary>The ONNX Runtime version and the providers Gen knows (CPU, CUDA, DirectML), with availability in this build.</summary>
-    public static (string Version, IReadOnlyList<OnnxProvider> Providers) List()
-    {
-        var env = OrtEnv.Instance();
-        var offered = env.GetAvailableProviders().ToHashSet(StringComparer.Ordinal);
-        OnnxProvider P(string name, string device, string need) => new(name, device, offered.Contains(name), offered.Contains(name) ? "" : need);
-        var known = new List<OnnxProvider>
-        {
-            P("CPUExecutionProvider", "cpu", "part of every ONNX Runtime build"),
-            P("CUDAExecutionProvider", "cuda", "an NVIDIA GPU and ONNX Runtime's CUDA build (Microsoft.ML.OnnxRuntime.Gpu.Linux); Gen has no CUDA build option yet (docs/deploy.md §4)"),
-            P("DmlExecutionProvider", "dml", "Windows and ONNX Runtime's DirectML build (Microsoft.ML.OnnxRuntime.DirectML); Gen has no DirectML build option yet (docs/deploy.md §4)"),
-        };
-        foreach (string other in offered.Where(o => known.All(k => k.Name != o)).Order(StringComparer.Ordinal))
-            known.Add(new OnnxProvider(other, "", true, ""));
-        return (env.GetVersionString(), known);
-    }
 }

@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace Gen.Representation.Detection;
 
 public sealed class DetectorModel(DetectorNet network, DetectorConfig config, string path, long step, bool owns = true)
-    : IModel, IConvClassifier, IOnnxExportable
+    : IModel, IConvClassifier, IOnnxImageModel
 {
     public const string KindName = "detector";
 

@@ -25,11 +25,13 @@ public static class ClassifierCommands
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         command.Options.Add(threads);
         command.Options.Add(json);
+        var engine = new EngineOptions(command);
         command.SetAction(r =>
         {
             CliContext c = cli();
             var p = ParamSchema.Of<EvalClassifierParams>().Bind(new EvalClassifierParams(), options.Given(r), "gen eval classifier");
             Denormals.Configure(r.GetValue(threads));
+            engine.Apply(r, registry, r.GetValue(threads));
             var res = new EvalClassifierStage(registry).Evaluate(r.GetValue(checkpoint)!, p, new SyncProgress<string>(m => c.Err.WriteLine(m)), c.Cancel);
             if (r.GetValue(json)) { c.WriteJson(EvalClassifierStage.ToJson(res)); return ExitCodes.Ok; }
             Render(c.Console, res);
@@ -121,10 +123,12 @@ public static class ClassifierCommands
         command.Arguments.Add(checkpoint);
         command.Arguments.Add(input);
         foreach (Option o in new Option[] { n, priorStd, batch, threads, json }) command.Options.Add(o);
+        var engine = new EngineOptions(command);
         command.SetAction(r =>
         {
             CliContext c = cli();
             Denormals.Configure(r.GetValue(threads));
+            engine.Apply(r, registry, r.GetValue(threads));
             var classifier = registry.Open<IClassifier>(r.GetValue(checkpoint)!, "classify images");
             using var model = (IModel)classifier;
             string note = BatchRelative(classifier, r.GetValue(priorStd), r.GetValue(batch));

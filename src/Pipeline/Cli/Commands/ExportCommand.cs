@@ -13,12 +13,9 @@ namespace Gen.Cli.Commands;
 
 public static class ExportCommand
 {
-    /// <summary>Relative parity tolerance of classifiers and feature networks (issue text: 1e-5).</summary>
-    public const double ClassifierTolerance = 1e-5;
-
     public static Command Create(MethodRegistry registry, Func<CliContext> cli)
     {
-        var command = new Command("export", "Export a checkpoint's network to ONNX (classifiers today), with a parity check against TorchSharp");
+        var command = new Command("export", "Export a checkpoint's network to ONNX (classifiers, detectors, energy models, diffusion denoisers), with a parity check against TorchSharp");
         var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint (.safetensors) or its run folder" };
         var output = new Option<string?>("--out", "-o") { Description = "The .onnx file to write (default: model.onnx beside the checkpoint)" };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
@@ -36,18 +33,19 @@ public static class ExportCommand
             var exportable = registry.Open<IOnnxExportable>(file, "be exported to ONNX");
             using var model = (IModel)exportable;
             OnnxExportReport rep = OnnxModels.Export(exportable, model, file, outPath);
-            bool ok = rep.MaxRelativeError <= ClassifierTolerance;
+            bool ok = rep.ParityOk;
             if (r.GetValue(json))
                 c.WriteJson(new { path = rep.Path, bytes = rep.Bytes, nodes = rep.Nodes, opset = OnnxGraph.Opset, role = rep.Role, model = model.Description,
-                                  parity = new { inputs = rep.ParityInputs, max_abs_error = rep.MaxAbsError, max_relative_error = rep.MaxRelativeError, tolerance = ClassifierTolerance, ok } });
+                                  parity = new { inputs = rep.ParityInputs, max_abs_error = rep.MaxAbsError, max_relative_error = rep.MaxRelativeError,
+                                                 tolerance = rep.Tolerance.Value, tolerance_kind = rep.Tolerance.Relative ? "relative" : "absolute", ok } });
             else
             {
                 c.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                     $"wrote {rep.Path}: {model.Description}, {rep.Role}, {rep.Nodes} nodes, {rep.Bytes / 1024.0:F0} KB, opset {OnnxGraph.Opset}, batch axis dynamic")));
                 c.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"parity on {rep.ParityInputs} random images: ONNX Runtime (CPU) vs TorchSharp max |Δ| {rep.MaxAbsError:G3}, relative {rep.MaxRelativeError:G3} (tolerance {ClassifierTolerance:G1}): {(ok ? "ok" : "FAILED")}")));
+                    $"parity on {rep.ParityInputs} random inputs: ONNX Runtime (CPU) vs TorchSharp max |Δ| {rep.MaxAbsError:G3}, relative {rep.MaxRelativeError:G3} (tolerance {rep.Tolerance}): {(ok ? "ok" : "FAILED")}")));
             }
-            if (!ok) c.Err.WriteLine($"error: the exported graph disagrees with TorchSharp beyond {ClassifierTolerance:G1}; the file is kept for inspection; please report it");
+            if (!ok) c.Err.WriteLine($"error: the exported graph disagrees with TorchSharp beyond {rep.Tolerance}; the file is kept for inspection; please report it");
             return ok ? ExitCodes.Ok : ExitCodes.InternalError;
         });
         return command;

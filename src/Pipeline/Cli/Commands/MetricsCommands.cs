@@ -46,13 +46,23 @@ public static class MetricsCommands
         public readonly Option<long> Seed = new("--seed") { Description = "First seed when sampling a checkpoint (image i uses seed + i)", DefaultValueFactory = _ => 0 };
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON" };
 
+        private EngineOptions? _engine;
+
         public void AddTo(Command c)
         {
             foreach (Option o in new Option[] { Extractor, Dims, Preprocess, Weights, WeightsSha, FmnistWeights, DType, Batch, Threads, N, Seed, Json })
                 c.Options.Add(o);
+            _engine = new EngineOptions(c);
         }
 
-        public ExtractorOptions Build(ParseResult r) => new()
+        /// <summary>The extractor options; also applies --engine/--device, which choose how generator checkpoints are sampled.</summary>
+        public ExtractorOptions Build(ParseResult r)
+        {
+            _engine?.Apply(r, threads: r.GetValue(Threads));
+            return BuildExtractor(r);
+        }
+
+        private ExtractorOptions BuildExtractor(ParseResult r) => new()
         {
             Kind = r.GetValue(Extractor) switch
             {

@@ -14,7 +14,7 @@ public static class SampleCommand
     {
         var stage = new SampleStage(registry);
         var command = new Command("sample", "Sample images from a generator checkpoint: grid PNG, PNG folder, .npz");
-        var checkpoint = new Argument<string?>("checkpoint") { Description = $"A generator checkpoint or run folder (default: the bundled {SampleStage.BundledCheckpoint})", Arity = ArgumentArity.ZeroOrOne };
+        var checkpoint = new Argument<string?>("checkpoint") { Description = $"A generator checkpoint, its run folder, or an exported denoiser (.onnx) (default: the bundled {SampleStage.BundledCheckpoint})", Arity = ArgumentArity.ZeroOrOne };
         command.Arguments.Add(checkpoint);
         var generic = new ParamOptions(ParamSchema.Of<SampleParams>().Specs, command);
         var sampler = new ParamOptions(registry.SampleSpecs(), command);
@@ -24,10 +24,12 @@ public static class SampleCommand
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = libtorch's default)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         foreach (Option o in new Option[] { grid, outDir, npz, threads, json }) command.Options.Add(o);
+        var engine = new EngineOptions(command);
 
         command.SetAction(r =>
         {
             CliContext c = cli();
+            engine.Apply(r, registry, r.GetValue(threads));
             var p = ParamSchema.Of<SampleParams>().Bind(new SampleParams(), generic.Given(r), "gen sample");
             int count = p.SeedList().Count;
             SampleResult res = ProgressView.Count(c, "sample", count, progress =>

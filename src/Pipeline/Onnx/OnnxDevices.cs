@@ -1,0 +1,148 @@
+// Where exported networks run (docs/deploy.md §4): the engine (TorchSharp or ONNX Runtime) and, for
+// ONNX Runtime, the execution provider. `--device auto` takes the first usable of DirectML (Windows),
+// CUDA, CPU. The resolution is a pure function of the providers the loaded ONNX Runtime build offers
+// and the operating system, so every rule is testable on a CPU-only Linux machine.
+using Microsoft.ML.OnnxRuntime;
+
+namespace Gen.Pipeline.Onnx;
+
+/// <summary>The inference engine a verb uses: "torch", "onnx" or "auto" (the engine measured faster for
+/// the network's role, docs/deploy.md §5), the ONNX Runtime device, and ONNX Runtime's intra-op threads (0 = its default).</summary>
+public sealed record InferenceSettings(string Engine = "auto", string Device = "auto", int Threads = 0)
+{
+    public static readonly InferenceSettings Default = new();
+
+    public static readonly string[] Engines = ["auto", "torch", "onnx"];
+
+    /// <summary>One-line errors for unknown names; a GPU device implies the onnx engine (TorchSharp here is CPU-only).</summary>
+    public InferenceSettings Validated()
+    {
+        if (!Engines.Contains(Engine)) throw new GenInputException($"unknown --engine '{Engine}'; use torch, onnx or auto");
+        if (!OnnxDevices.Devices.Contains(Device)) throw new GenInputException($"unknown --device '{Device}'; use cpu, cuda, dml or auto");
+        if (Engine == "torch" && Device is "cuda" or "dml")
+            throw new GenInputException($"--device {Device} runs through ONNX Runtime, but --engine torch was asked for; drop --engine or use --engine onnx");
+        if (Threads < 0) throw new GenInputException($"--threads must be zero (auto) or positive, got {Threads}");
+        return this;
+    }
+
+    /// <summary>Whether a network of <paramref name="role"/> runs on ONNX Runtime: asked for, implied by a GPU
+    /// device, or the measured default of the role.</summary>
+    public bool UsesOnnx(string role) => Engine switch
+    {
+        "onnx" => true,
+        "torch" => false,
+        _ => Device is "cuda" or "dml" || OnnxDevices.DefaultEngine(role) == "onnx",
+    };
+}
+
+/// <summary>A resolved device: its short name and ONNX Runtime's provider name.</summary>
+public sealed record OnnxDevice(string Name, string Provider);
+
+/// <summary>One execution provider: offered by the ONNX Runtime build Gen loaded, or not, and what a user needs for it.</summary>
+public sealed record OnnxProvider(string Name, string Device, bool Available, string Need);
+
+public static class OnnxDevices
+{
+    public const string Cpu = "CPUExecutionProvider";
+    public const string Cuda = "CUDAExecutionProvider";
+    public const string DirectML = "DmlExecutionProvider";
+
+    public static readonly string[] Devices = ["auto", "cpu", "cuda", "dml"];
+
+    private const string CudaNeed = "an NVIDIA GPU with CUDA 12 and cuDNN 9, and Gen built with -p:GenOnnxRuntime=cuda (docs/deploy.md §4)";
+    private const string DmlNeed = "Windows 10/11 with a DirectX 12 GPU, and Gen built on Windows with -p:GenOnnxRuntime=directml (docs/deploy.md §4)";
+
+    /// <summary>The engine measured faster on this kind of machine for each role (docs/deploy.md §5; bench/onnx).</summary>
+    public static string DefaultEngine(string role) => MeasuredDefaults.GetValueOrDefault(role, "torch");
+
+    private static readonly Dictionary<string, string> MeasuredDefaults = new(StringComparer.Ordinal)
+    {
+        ["denoiser"] = "onnx",
+        ["classifier"] = "onnx",
+    };
+
+    public static IReadOnlySet<string> Offered() => OrtEnv.Instance().GetAvailableProviders().ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The device for a request, on this build and operating system.</summary>
+    public static OnnxDevice Resolve(string requested) => Resolve(requested, Offered(), OperatingSystem.IsWindows());
+
+    /// <summary>
+    /// The device for a request given the offered providers and the OS: cpu always; cuda and dml only
+    /// when offered (dml only on Windows); auto = DirectML → CUDA → CPU. A request that cannot be met is
+    /// a one-line error naming what to install or build.
+    /// </summary>
+    public static OnnxDevice Resolve(string requested, IReadOnlySet<string> offered, bool isWindows)
+    {
+        switch (requested)
+        {
+            case "cpu":
+                return new OnnxDevice("cpu", Cpu);
+            case "cuda":
+                if (!offered.Contains(Cuda))
+                    throw new GenInputException($"--device cuda: this build of gen has no CUDA execution provider; it needs {CudaNeed}, or use --device cpu");
+                return new OnnxDevice("cuda", Cuda);
+            case "dml":
+                if (!isWindows)
+                    throw new GenInputException("--device dml: DirectML runs only on Windows; on Linux use --device cuda (NVIDIA GPU) or --device cpu");
+                if (!offered.Contains(DirectML))
+                    throw new GenInputException($"--device dml: this build of gen has no DirectML execution provider; it needs {DmlNeed}, or use --device cpu");
+                return new OnnxDevice("dml", DirectML);
+            case "auto":
+                if (isWindows && offered.Contains(DirectML)) return new OnnxDevice("dml", DirectML);
+                if (offered.Contains(Cuda)) return new OnnxDevice("cuda", Cuda);
+                return new OnnxDevice("cpu", Cpu);
+            default:
+                throw new GenInputException($"unknown --device '{requested}'; use cpu, cuda, dml or auto");
+        }
+    }
+
+    /// <summary>A session on <paramref name="device"/>. A GPU provider that is offered but cannot start (no GPU,
+    /// missing CUDA libraries) is a one-line error.</summary>
+    public static InferenceSession CreateSession(byte[] model, OnnxDevice device, int threads)
+    {
+        var options = new SessionOptions();
+        try
+        {
+            if (threads > 0) options.IntraOpNumThreads = threads;
+            switch (device.Name)
+            {
+                case "cuda":
+                    options.AppendExecutionProvider_CUDA(0);
+                    break;
+                case "dml":
+                    // ONNX Runtime's DirectML notes: no memory-pattern optimisation, sequential execution.
+                    options.EnableMemoryPattern = false;
+                    options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
+                    options.AppendExecutionProvider_DML(0);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            options.Dispose();
+            throw new GenInputException($"--device {device.Name}: ONNX Runtime could not start {device.Provider} ({e.Message.Split('\n')[0]}); check the GPU driver and libraries (docs/deploy.md §4), or use --device cpu");
+        }
+        try { return new InferenceSession(model, options); }
+        finally { options.Dispose(); }
+    }
+
+    /// <summary>"cpu", "cuda" or "dml" for a provider name (the name itself for others).</summary>
+    public static string Short(string provider) => provider switch { Cpu => "cpu", Cuda => "cuda", DirectML => "dml", _ => provider };
+
+    /// <summary>The ONNX Runtime version and the providers Gen knows (CPU, CUDA, DirectML), with availability in this build.</summary>
+    public static (string Version, IReadOnlyList<OnnxProvider> Providers) List()
+    {
+        var env = OrtEnv.Instance();
+        var offered = Offered();
+        OnnxProvider P(string name, string device, string need) => new(name, device, offered.Contains(name), offered.Contains(name) ? "" : need);
+        var known = new List<OnnxProvider>
+        {
+            P(Cpu, "cpu", "part of every ONNX Runtime build"),
+            P(Cuda, "cuda", CudaNeed),
+            P(DirectML, "dml", DmlNeed),
+        };
+        foreach (string other in offered.Where(o => known.All(k => k.Name != o)).Order(StringComparer.Ordinal))
+            known.Add(new OnnxProvider(other, "", true, ""));
+        return (env.GetVersionString(), known);
+    }
+}
