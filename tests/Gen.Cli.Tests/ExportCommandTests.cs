@@ -70,8 +70,8 @@ public sealed class ExportCommandTests
             Assert.Contains(needle, r.Err);
             Assert.Single(r.Err.Trim().Split('\n'));
         }
-        SafeTensors.Write(tmp.File("edm.safetensors"), [], Checkpoint.Metadata("edm", "{}", 1));
-        Refused(Cli.Run("export", tmp.File("edm.safetensors"), "--out", tmp.File("x.onnx")), "'edm'");
+        SafeTensors.Write(tmp.File("lzn.safetensors"), [], Checkpoint.Metadata("lzn", "{}", 1));
+        Refused(Cli.Run("export", tmp.File("lzn.safetensors"), "--out", tmp.File("x.onnx")), "'lzn'");
         Assert.False(File.Exists(tmp.File("x.onnx")));
         File.WriteAllText(tmp.File("junk.onnx"), "not a model");
         Refused(Cli.Run("classify", tmp.File("junk.onnx"), "fashion-mnist:test"), "not an ONNX model");
@@ -83,5 +83,58 @@ public sealed class ExportCommandTests
         Refused(Cli.Run("classify", tmp.File("foreign.onnx"), "fashion-mnist:test"), "metadata");
         Refused(Cli.Run("classify", tmp.File("missing.onnx"), "fashion-mnist:test"), "does not exist");
         Refused(Cli.Run("sample", tmp.File("foreign.onnx"), "--n", "2"), "metadata");
+    }
+
+    /// <summary>The bundled diffusion checkpoint exported and sampled through ONNX Runtime gives TorchSharp's images.</summary>
+    [Fact]
+    public void Denoiser_ExportThenSampleTheOnnxFile_SameImagesAsTorchSharp()
+    {
+        using var tmp = new TempDir();
+        var r = Cli.Run("export", Gen.Pipeline.Stages.SampleStage.Bundled(), "--out", tmp.File("edm.onnx"), "--json");
+        Assert.True(r.ExitCode == 0, r.Err);
+        using (var doc = JsonDocument.Parse(r.Out))
+        {
+            var parity = doc.RootElement.GetProperty("parity");
+            Assert.True(parity.GetProperty("ok").GetBoolean());
+            Assert.True(parity.GetProperty("max_abs_error").GetDouble() <= 1e-4);
+            Assert.Equal("denoiser", doc.RootElement.GetProperty("role").GetString());
+        }
+        var meta = ModelProto.Parser.ParseFrom(File.ReadAllBytes(tmp.File("edm.onnx"))).MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        Assert.Contains("\"sigma_data\":0.5", meta["gen.config"]);
+
+        var onnx = Cli.Run("sample", tmp.File("edm.onnx"), "--n", "6", "--steps", "6", "--npz", tmp.File("onnx.npz"), "--json");
+        Assert.True(onnx.ExitCode == 0, onnx.Err);
+        Assert.Equal("onnx cpu", JsonDocument.Parse(onnx.Out).RootElement.GetProperty("engine").GetString());
+        var torch = Cli.Run("sample", "--engine", "torch", "--n", "6", "--steps", "6", "--npz", tmp.File("torch.npz"), "--json");
+        Assert.True(torch.ExitCode == 0, torch.Err);
+        Assert.Equal("torch", JsonDocument.Parse(torch.Out).RootElement.GetProperty("engine").GetString());
+        static int[] Pixels(string npz) => Gen.Metrics.Stats.Npz.Read(npz)["arr_0"].Data.Select(v => (int)v).ToArray();
+        int[] a = Pixels(tmp.File("onnx.npz")), b = Pixels(tmp.File("torch.npz"));
+        Assert.Equal(6 * 28 * 28, a.Length);
+        Assert.Equal(a.Length, b.Length);
+        int off = a.Zip(b).Count(p => p.First != p.Second);
+        Assert.True(a.Zip(b).All(p => Math.Abs(p.First - p.Second) <= 1), "pixels differ by more than one level");
+        Assert.True(off <= a.Length / 100, $"{off} of {a.Length} pixels differ");
+    }
+
+    [Fact]
+    public void EngineAndDevice_BadInput_OneLine_ExitTwo()
+    {
+        using var tmp = new TempDir();
+        void Refused(CliResult r, string needle)
+        {
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains(needle, r.Err);
+            Assert.Single(r.Err.Trim().Split('\n'));
+        }
+        Assert.Equal(0, Cli.Run("export", Gen.Pipeline.Stages.SampleStage.Bundled(), "--out", tmp.File("edm.onnx")).ExitCode);
+        Refused(Cli.Run("sample", tmp.File("edm.onnx"), "--engine", "torch", "--n", "2"), "drop --engine torch");
+        Refused(Cli.Run("sample", tmp.File("edm.onnx"), "--bf16", "--n", "2"), "float32");
+        Refused(Cli.Run("sample", "--engine", "gpu", "--n", "2"), "unknown --engine");
+        Refused(Cli.Run("sample", "--device", "dml", "--n", "2"), "only on Windows");
+        Refused(Cli.Run("sample", "--device", "cuda", "--n", "2"), "-p:GenOnnxRuntime=cuda");
+        Refused(Cli.Run("sample", "--engine", "torch", "--device", "cuda", "--n", "2"), "--engine onnx");
+        Refused(Cli.Run("classify", tmp.File("edm.onnx"), "fashion-mnist:test", "--n", "2"), "cannot classify images");
+        Assert.False(File.Exists(tmp.File("x.png")));
     }
 }
