@@ -54,8 +54,11 @@ switch (args.FirstOrDefault())
     case "lzn-acc":
         LznAccuracy.Run(opts, Gen.Generative.GenerativeMethods.AddGenerative(Gen.Pipeline.Methods.PipelineMethods.AddPipeline(new Gen.Pipeline.Methods.MethodRegistry())).Use());
         break;
+    case "onnx-speed":
+        OnnxSpeed.Run(opts, Gen.Generative.GenerativeMethods.AddGenerative(Gen.Pipeline.Methods.PipelineMethods.AddPipeline(new Gen.Pipeline.Methods.MethodRegistry())).Use());
+        break;
     default:
-        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step|hash|metric-cost|inception-weights|jem-gen|lzn-acc [options]");
+        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step|hash|metric-cost|inception-weights|jem-gen|lzn-acc|onnx-speed [options]");
         return 2;
 }
 return 0;
