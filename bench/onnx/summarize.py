@@ -3,7 +3,7 @@
 import json, statistics, sys, pathlib
 
 d = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "runs/bench-onnx")
-rows = [json.loads(l) for l in (d / "speed.jsonl").read_text().splitlines() if l.strip()]
+rows = [json.loads(l) for f in sorted(d.glob("speed*.jsonl")) for l in f.read_text().splitlines() if l.strip()]
 
 def ratio_rows(what, key, batch=None):
     sel = [r for r in rows if r["what"] == what and (batch is None or r.get("batch") == batch)]
@@ -17,8 +17,10 @@ def ratio_rows(what, key, batch=None):
 
 print("| measurement | TorchSharp | ONNX Runtime | ONNX / Torch per round |")
 print("|---|---|---|---|")
-for what, batch in [("edm-sampling", 64), ("edm-sampling", 256), ("classifier", 256)]:
+for what, batch in [("edm-sampling", 64), ("edm-sampling", 256), ("classifier", 256), ("fmnist-features", 250), ("inception-features", 50)]:
     t, o, r = ratio_rows(what, "images_per_s", batch)
+    if not r:
+        continue
     print(f"| {what} batch {batch} (images/s, median of {len(r)}) | {statistics.median(t):.2f} | {statistics.median(o):.2f} | "
           + ", ".join(f"{x:.2f}×" for x in r) + " |")
 t, o, r = ratio_rows("open-and-16", "seconds")
@@ -33,9 +35,13 @@ for e in ("torch", "onnx"):
         rss[e] = (int(kb) / 1024 / 1024, float(wall), s["n"], s["images_per_s"])
 if rss:
     print(f"| peak RSS, gen sample --n {rss['torch'][2]} --batch 256 (GiB) | {rss['torch'][0]:.2f} | {rss['onnx'][0]:.2f} | sampler images/s {rss['torch'][3]:.2f} vs {rss['onnx'][3]:.2f} |")
-for name in ("edm", "jem"):
+for name in ("edm", "jem", "fmnist"):
     f = d / f"export-{name}.json"
     if f.exists():
         e = json.loads(f.read_text())
         p = e["parity"]
         print(f"| export {name}: {e['model']} | {e['nodes']} nodes, {e['bytes']/1024:.0f} KB | max abs {p['max_abs_error']:.3g}, rel {p['max_relative_error']:.3g} | tolerance {p['tolerance']:g} {p['tolerance_kind']} |")
+c = d / "checker.txt"
+if c.exists():
+    print()
+    print(c.read_text().strip())

@@ -3,6 +3,8 @@
 // silent) and labelled FD-FMNIST in every result.
 using Gen.Metrics.Features;
 using Gen.Metrics.Fmnist;
+using Gen.Pipeline.Methods;
+using Gen.Pipeline.Onnx;
 using Gen.Metrics.Inception;
 using Gen.Pipeline;
 using static TorchSharp.torch;
@@ -51,9 +53,22 @@ public static class Extractors
         {
             if (layer is InceptionOutput.LogitsUnbiased or InceptionOutput.Logits)
                 throw new GenInputException("the Inception Score needs the Inception's class logits; run it with the Inception extractor ('gen weights fetch inception')");
-            return o.FmnistWeights is null ? FmnistExtractor.Bundled() : FmnistExtractor.FromFile(o.FmnistWeights, null);
+            FmnistExtractor fmnist = o.FmnistWeights is null ? FmnistExtractor.Bundled() : FmnistExtractor.FromFile(o.FmnistWeights, null);
+            var inference = MethodRegistry.Current?.Inference ?? InferenceSettings.Default;
+            if (!inference.UsesOnnx(FmnistExtractor.OnnxRoleName)) return fmnist;
+            using (fmnist) return fmnist.OnOnnx(inference);
         }
         InceptionOutput output = layer ?? InceptionExtractor.ForDims(o.Dims ?? 2048);
-        return InceptionExtractor.Open(o.Weights, o.WeightsSha256, output, o.Preprocess ?? defaultPreprocessing, o.DType, extras);
+        var inceptionEngine = MethodRegistry.Current?.Inference ?? InferenceSettings.Default;
+        bool onOnnx = inceptionEngine.UsesOnnx(InceptionExtractor.OnnxRoleName);
+        if (onOnnx && o.DType == FeatureDType.BFloat16)
+        {
+            if (inceptionEngine.Engine == "onnx" || inceptionEngine.Device is "cuda" or "dml")
+                throw new GenInputException("--dtype bf16 runs on TorchSharp; the Inception's ONNX graph is float32 (drop --dtype bf16, or use --engine torch)");
+            onOnnx = false;   // the automatic choice keeps bf16 on TorchSharp
+        }
+        var inception = InceptionExtractor.Open(o.Weights, o.WeightsSha256, output, o.Preprocess ?? defaultPreprocessing, o.DType, extras);
+        if (!onOnnx) return inception;
+        using (inception) return inception.OnOnnx(inceptionEngine);
     }
 }

@@ -16,10 +16,10 @@ namespace Gen.Metrics;
 public sealed record InputRecord(string Input, string Kind, string Name, long? N, IReadOnlyList<string> Notes);
 
 public sealed record ExtractorRecord(string Name, string Network, string Layer, int Dims, string WeightsSha256, bool StandardWeights,
-                                     string Preprocessing, string Dtype, string Note)
+                                     string Preprocessing, string Dtype, string Note, string Engine = "torch")
 {
     public static ExtractorRecord Of(ExtractorInfo i) => new(i.Kind == ExtractorKind.Inception ? "inception" : "fmnist", i.Network, i.Layer, i.Dims,
-        i.WeightsSha256, i.StandardWeights, i.Preprocessing, i.DType == FeatureDType.BFloat16 ? "bfloat16" : "float32", i.Note);
+        i.WeightsSha256, i.StandardWeights, i.Preprocessing, i.DType == FeatureDType.BFloat16 ? "bfloat16" : "float32", i.Note, i.Engine);
 }
 
 public sealed record FidResult(string Metric, double Value, InputRecord A, InputRecord B, ExtractorRecord? Extractor, double MeanTerm,

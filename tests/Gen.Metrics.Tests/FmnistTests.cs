@@ -81,3 +81,32 @@ public sealed class FmnistTests
         public void Report(MetricProgress value) => a(value);
     }
 }
+
+/// <summary>The bundled extractor on ONNX Runtime (docs/deploy.md §7): the same features to float32
+/// rounding, and FD-FMNIST within 1e-3 relative of TorchSharp's on 1,000 images.</summary>
+public sealed class FmnistOnnxTests
+{
+    [Fact]
+    public void OnnxFeatures_MatchTorch_AndFdWithinOnePerMille()
+    {
+        using var torch = FmnistExtractor.Bundled();
+        using var onnx = torch.OnOnnx(new Gen.Pipeline.Onnx.InferenceSettings("onnx", "cpu"));
+        Assert.Equal(torch.Info with { Engine = "onnx cpu" }, onnx.Info);   // the same extractor identity: statistics from either engine compare
+
+        var set = Gen.Pipeline.Data.DatasetCatalog.Load("fashion-mnist:train", Gen.Pipeline.Data.Split.Train).Take(1000);
+        var source = new Gen.Metrics.Sources.ImageSetSource(set);
+        using Tensor ft = FeatureRunner.Collect(torch, source, 250), fo = FeatureRunner.Collect(onnx, source, 250);
+        double rel = fo.sub(ft).abs().max().item<float>() / ft.abs().max().item<float>();
+        Assert.True(rel <= 1e-5, $"feature relative error {rel:G3}");
+
+        GaussianStats test = FmnistExtractor.BundledTestStats();
+        double fdTorch = Frechet.Distance(FeatureRunner.Stats(torch, source, 250), test).Distance;
+        double fdOnnx = Frechet.Distance(FeatureRunner.Stats(onnx, source, 250), test).Distance;
+        Assert.True(Math.Abs(fdOnnx - fdTorch) <= 1e-3 * fdTorch, $"FD-FMNIST torch {fdTorch:G6} vs onnx {fdOnnx:G6}");
+
+        // Colour input of another size goes through the same C# preprocessing on both engines.
+        using var rgb = randint(0, 256, [3, 3, 32, 32], ScalarType.Byte, generator: new Generator(4));
+        using Tensor a = torch.Features(rgb), b = onnx.Features(rgb);
+        Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-5));
+    }
+}

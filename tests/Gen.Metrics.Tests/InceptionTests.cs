@@ -156,3 +156,35 @@ public sealed class InceptionTests
         Assert.False(fid.EpsFallback);
     }
 }
+
+/// <summary>The FID Inception's graph (docs/deploy.md §7) against TorchSharp, with the fixture-formula weights:
+/// pool3 and the unbiased logits of IS from one ONNX pass, and the preprocessing shared by both engines.</summary>
+public sealed class InceptionOnnxTests
+{
+    [Fact]
+    public void Graph_MatchesTorchSharp_Pool3AndLogits()
+    {
+        using var tmp = new TempDir();
+        var weights = new Gen.Metrics.Inception.InceptionWeightsInfo("formula", new string('0', 64), Gen.Metrics.Inception.WeightsFormat.SafeTensors, false);
+        using var torch = new InceptionExtractor(Formula.Inception(), weights, InceptionOutput.Pool2048, Preprocessing.TorchFidelity, extras: [InceptionOutput.LogitsUnbiased]);
+        var rep = Gen.Pipeline.Onnx.OnnxModels.Export(torch, torch.Source, tmp.File("inception.onnx"), parityInputs: 4);
+        Assert.True(rep.ParityOk, $"relative {rep.MaxRelativeError:G3}");
+
+        var model = Gen.Pipeline.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(tmp.File("inception.onnx")));
+        Assert.Equal(["pool3", "logits_unbiased"], model.Graph.Output.Select(o => o.Name));
+        Assert.DoesNotContain(model.Graph.Node, n => n.OpType is "BatchNormalization");
+
+        using var onnx = torch.OnOnnx(new Gen.Pipeline.Onnx.InferenceSettings("onnx", "cpu"));
+        Assert.Equal(torch.Info with { Engine = "onnx cpu" }, onnx.Info);
+        Assert.Equal(torch.Extras, onnx.Extras);
+        using var scope = NewDisposeScope();
+        Tensor u8 = tensor(Formula.Images(7, 3, 3, 32, 32), [3, 3, 32, 32], ScalarType.Byte);
+        Tensor[] a = torch.FeaturesAndExtras(u8), b = onnx.FeaturesAndExtras(u8);
+        Assert.Equal(2, b.Length);
+        for (int i = 0; i < 2; i++)
+        {
+            double rel = b[i].sub(a[i]).abs().max().item<float>() / a[i].abs().max().item<float>();
+            Assert.True(rel <= 1e-5, $"output {i}: relative {rel:G3}");
+        }
+    }
+}

@@ -20,6 +20,10 @@ public sealed record ExtractorInfo
     public required string Preprocessing { get; init; }
     public FeatureDType DType { get; init; } = FeatureDType.Float32;
 
+    /// <summary>Where the network runs: "torch" or "onnx DEVICE" (docs/deploy.md §7). Not part of the
+    /// extractor's identity in statistics files: both engines give the same features to float32 rounding.</summary>
+    public string Engine { get; init; } = "torch";
+
     /// <summary>"FID" for Inception features; "FD-FMNIST" (Fréchet distance in the domain network's space) otherwise.</summary>
     public string FrechetLabel => Kind == ExtractorKind.Inception ? "FID" : "FD-FMNIST";
 

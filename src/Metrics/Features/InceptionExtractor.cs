@@ -3,12 +3,13 @@
 // (TorchSharp 0.107 has no autocast); pooling and fc run in fp32. Its effect on FID is measured in
 // bench/metrics, not assumed.
 using Gen.Metrics.Inception;
+using Gen.Pipeline.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Gen.Metrics.Features;
 
-public sealed class InceptionExtractor : IFeatureExtractor
+public sealed class InceptionExtractor : IFeatureExtractor, IOnnxExportable
 {
     private readonly FidInceptionV3 _net;
     private readonly InceptionOutput _output;
@@ -92,5 +93,63 @@ public sealed class InceptionExtractor : IFeatureExtractor
         return [.. new[] { _output }.Concat(_extras).Select(o => outputs[o].to_type(ScalarType.Float32).MoveToOuterDisposeScope())];
     }
 
+    // --- Export (docs/deploy.md §7): the preprocessed B×3×299×299 input → the chosen layer, then the extras. ---
+
+    public const string OnnxRoleName = "inception-features";
+
+    public string OnnxRole => OnnxRoleName;
+
+    private InceptionOutput[] Outputs => [_output, .. _extras];
+
+    public void WriteOnnx(OnnxGraph g)
+    {
+        if (_dtype != ScalarType.Float32) throw new Pipeline.GenInputException("--dtype bf16 is TorchSharp-only; the ONNX graph of the Inception is float32 (drop --dtype bf16)");
+        string x = g.Input(OnnxModels.InputName, 3, 299, 299);
+        var values = _net.WriteOnnx(g, x, Outputs);
+        foreach (var o in Outputs) g.Output(g.Node("Identity", [values[o]], LayerName(o)), FidInceptionV3.Dims(o));
+    }
+
+    public IReadOnlyDictionary<string, Tensor> ParityInputs(int count, Generator g) =>
+        new Dictionary<string, Tensor> { [OnnxModels.InputName] = rand([count, 3, 299, 299], generator: g).mul(2).sub(1) };
+
+    public Tensor Reference(IReadOnlyDictionary<string, Tensor> inputs) => _net.Run(inputs[OnnxModels.InputName], [_output])[_output];
+
+    public OnnxTolerance Tolerance => OnnxTolerance.Classifier;
+
+    public IReadOnlyDictionary<string, string> OnnxMetadata => new Dictionary<string, string> { ["gen.preprocessing"] = Info.Preprocessing };
+
+    public OnnxSource Source => new("inception", 0, Info.Network, Info.StandardWeights ? "pt_inception-2015-12-05" : "inception weights", Info.WeightsSha256);
+
+    /// <summary>This extractor with its network on ONNX Runtime; the preprocessing stays in C#.</summary>
+    public IFeatureExtractor OnOnnx(InferenceSettings inference)
+    {
+        var (bytes, _) = OnnxModels.Build(this, Source);
+        var device = OnnxDevices.Resolve(inference.Device);
+        var session = new OnnxSession(OnnxDevices.CreateSession(bytes, device, inference.Threads), $"{Info.Network} (in memory)", device.Provider);
+        return new OnnxInceptionExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(device.Provider)}" }, _preprocessing, _extras.Select(LayerName).ToArray());
+    }
+
     public void Dispose() => _net.Dispose();
+}
+
+/// <summary>The FID Inception's network on ONNX Runtime: the same preprocessing in C#, the chosen layer and
+/// the extras from one pass of the graph (docs/deploy.md §7).</summary>
+public sealed class OnnxInceptionExtractor(OnnxSession session, ExtractorInfo info, Preprocessing preprocessing, IReadOnlyList<string> extras) : IFeatureExtractor
+{
+    public ExtractorInfo Info { get; } = info;
+
+    public IReadOnlyList<string> Extras => extras;
+
+    public Tensor Features(Tensor images) => FeaturesAndExtras(images)[0];
+
+    public Tensor[] FeaturesAndExtras(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = Preprocess.ForInception(images, preprocessing);
+        Tensor[] outputs = OnnxModels.RunAll(session.Session, new Dictionary<string, Tensor> { [OnnxModels.InputName] = x });
+        foreach (var t in outputs) t.MoveToOuterDisposeScope();
+        return outputs;
+    }
+
+    public void Dispose() => session.Dispose();
 }

@@ -9,11 +9,12 @@ using Gen.Metrics.Features;
 using Gen.Metrics.Stats;
 using Gen.Pipeline;
 using Gen.Pipeline.Checkpoints;
+using Gen.Pipeline.Onnx;
 using static TorchSharp.torch;
 
 namespace Gen.Metrics.Fmnist;
 
-public sealed class FmnistExtractor : IFeatureExtractor
+public sealed class FmnistExtractor : IFeatureExtractor, IOnnxImageModel
 {
     public const string WeightsFile = "fmnist_extractor.safetensors";
     public const string TestStatsFile = "fashion-mnist-test.fmnist.npz";
@@ -107,15 +108,18 @@ public sealed class FmnistExtractor : IFeatureExtractor
         return bytes;
     }
 
-    public string? Adapts(int channels, int height, int width)
-    {
-        var notes = new List<string>();
-        if (channels == 3) notes.Add("colour images converted to grey (PIL 'L' weights)");
-        if (height != 28 || width != 28) notes.Add($"{width}×{height} images resized bilinearly to 28×28");
-        return notes.Count == 0 ? null : string.Join("; ", notes);
-    }
+    public string? Adapts(int channels, int height, int width) => FmnistExtractorAdapts.Describe(channels, height, width);
 
     public Tensor Features(Tensor images)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return Reference(Prepare(images)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>uint8 grey or RGB images of any size → float B×1×28×28 in [0,1] (the C# half of the
+    /// extractor on either engine).</summary>
+    public static Tensor Prepare(Tensor images)
     {
         if (images.dim() != 4 || images.shape[1] is not (1 or 3))
             throw new GenInputException($"images must be grey or RGB, got a batch of shape [{string.Join(", ", images.shape)}]");
@@ -131,8 +135,70 @@ public sealed class FmnistExtractor : IFeatureExtractor
         x = x.div(255.0);
         if (x.shape[2] != 28 || x.shape[3] != 28)
             x = nn.functional.interpolate(x, [28, 28], mode: InterpolationMode.Bilinear, align_corners: false);
-        return _net.Features(_net.Normalize(x)).MoveToOuterDisposeScope();
+        return x.MoveToOuterDisposeScope();
+    }
+
+    // --- Export (docs/deploy.md §7): prepared images [0,1] → (x − mean)/std → the 128-d features. ---
+
+    public const string OnnxRoleName = "fmnist-features";
+    public const string FeaturesOutput = "features";
+
+    public string OnnxRole => OnnxRoleName;
+    public int Channels => 1;
+    public int Height => 28;
+    public int Width => 28;
+
+    public void WriteOnnx(OnnxGraph g)
+    {
+        string x = g.Input(OnnxModels.InputName, 1, 28, 28);
+        string normed = g.Normalize(x, [_net.Config.Mean], [_net.Config.Std]);
+        g.Output(g.Node("Identity", [_net.WriteFeaturesOnnx(g, normed)], FeaturesOutput), Info.Dims);
+    }
+
+    public Tensor Reference(Tensor images01) => _net.Features(_net.Normalize(images01));
+
+    /// <summary>Where this extractor's weights came from, for an exported graph's metadata.</summary>
+    public OnnxSource Source => new(FmnistExtractorMethod.KindName, 0, Info.Network, Info.StandardWeights ? WeightsFile : "fmnist extractor", Info.WeightsSha256);
+
+    /// <summary>This extractor with its network on ONNX Runtime (the preprocessing stays in C#).</summary>
+    public IFeatureExtractor OnOnnx(InferenceSettings inference)
+    {
+        var (bytes, _) = OnnxModels.Build(this, Source);
+        var device = OnnxDevices.Resolve(inference.Device);
+        var session = new OnnxSession(OnnxDevices.CreateSession(bytes, device, inference.Threads), $"{Info.Network} (in memory)", device.Provider);
+        return new OnnxFmnistExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(device.Provider)}" });
     }
 
     public void Dispose() => _net.Dispose();
+}
+
+/// <summary>The Fashion-MNIST extractor's network on ONNX Runtime. Its identity (ExtractorInfo but for
+/// Engine) is the torch extractor's: the same weights and preprocessing give the same features to
+/// float32 rounding, so statistics from either engine compare (docs/deploy.md §7).</summary>
+public sealed class OnnxFmnistExtractor(OnnxSession session, ExtractorInfo info) : IFeatureExtractor
+{
+    public ExtractorInfo Info { get; } = info;
+
+    public string Provider => session.Provider;
+
+    public Tensor Features(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        return session.Run(new Dictionary<string, Tensor> { [OnnxModels.InputName] = FmnistExtractor.Prepare(images) }).MoveToOuterDisposeScope();
+    }
+
+    public string? Adapts(int channels, int height, int width) => FmnistExtractorAdapts.Describe(channels, height, width);
+
+    public void Dispose() => session.Dispose();
+}
+
+internal static class FmnistExtractorAdapts
+{
+    public static string? Describe(int channels, int height, int width)
+    {
+        var notes = new List<string>();
+        if (channels == 3) notes.Add("colour images converted to grey (PIL 'L' weights)");
+        if (height != 28 || width != 28) notes.Add($"{width}×{height} images resized bilinearly to 28×28");
+        return notes.Count == 0 ? null : string.Join("; ", notes);
+    }
 }

@@ -57,6 +57,15 @@ public sealed class FmnistNet : Module<Tensor, Tensor>, Gen.Pipeline.Methods.ICl
 
     public Tensor Head(Tensor features) => fc.call(features);
 
+    /// <summary>The graph of <see cref="Features"/> (BatchNorm folded into each convolution, docs/deploy.md §2).</summary>
+    public string WriteFeaturesOnnx(Gen.Pipeline.Onnx.OnnxGraph g, string x)
+    {
+        string y = g.MaxPool(g.Relu(g.Conv(x, conv1.weight!, null, 1, 1, "conv1", bn1), "conv1"), 2, "pool1");
+        y = g.MaxPool(g.Relu(g.Conv(y, conv2.weight!, null, 1, 1, "conv2", bn2), "conv2"), 2, "pool2");
+        y = g.Relu(g.Conv(y, conv3.weight!, null, 1, 1, "conv3", bn3), "conv3");
+        return g.Flatten(g.GlobalAveragePool(y, "gap"), "gap");
+    }
+
     // IClassifier: the extractor is a Fashion-MNIST classifier, so its accuracy comes from the one
     // evaluation loop (ClassifierEval) like every other classifier's.
     public int Channels => 1;

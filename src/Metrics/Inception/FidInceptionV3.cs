@@ -11,6 +11,7 @@
 // layer of torch_fidelity/feature_extractor_inceptionv3.py) and the biased logits.
 using Gen.Pipeline.Models;
 using TorchSharp.Modules;
+using Gen.Pipeline.Onnx;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -68,6 +69,10 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
             return functional.conv2d(x, _foldedWeight, _foldedBias, strides: _stride, padding: _padding).relu_().MoveToOuterDisposeScope();
         return bn.call(conv.call(x)).relu_().MoveToOuterDisposeScope();
     }
+
+    /// <summary>Conv with the BatchNorm folded in (float64 fold, docs/deploy.md §2), then ReLU.</summary>
+    public string WriteOnnx(OnnxGraph g, string x, string prefix) =>
+        g.Relu(g.Conv(x, conv.weight!, null, (_stride[0], _stride[1]), (_padding[0], _padding[1]), prefix, bn), prefix);
 }
 
 internal static class Pools
@@ -75,6 +80,8 @@ internal static class Pools
     /// <summary>TF's 3×3 stride-1 SAME average pool: the zero padding is not counted in the mean.</summary>
     public static Tensor AvgExcludePad(Tensor x) =>
         functional.avg_pool2d(x, 3, stride: 1, padding: 1, count_include_pad: false);
+
+    public static string AvgExcludePad(OnnxGraph g, string x, string prefix) => g.AvgPoolSameExcludePad(x, 3, prefix);
 }
 
 /// <summary>Mixed_5b/5c/5d (FIDInceptionA).</summary>
@@ -103,6 +110,15 @@ public sealed class InceptionA : Module<Tensor, Tensor>
         Tensor bp = branch_pool.call(Pools.AvgExcludePad(x));
         return cat([b1, b5, b3, bp], 1).MoveToOuterDisposeScope();
     }
+
+    public string WriteOnnx(OnnxGraph g, string x, string p)
+    {
+        string b1 = branch1x1.WriteOnnx(g, x, p + ".branch1x1");
+        string b5 = branch5x5_2.WriteOnnx(g, branch5x5_1.WriteOnnx(g, x, p + ".branch5x5_1"), p + ".branch5x5_2");
+        string b3 = branch3x3dbl_3.WriteOnnx(g, branch3x3dbl_2.WriteOnnx(g, branch3x3dbl_1.WriteOnnx(g, x, p + ".branch3x3dbl_1"), p + ".branch3x3dbl_2"), p + ".branch3x3dbl_3");
+        string bp = branch_pool.WriteOnnx(g, Pools.AvgExcludePad(g, x, p + ".pool"), p + ".branch_pool");
+        return g.Concat([b1, b5, b3, bp], 1, p);
+    }
 }
 
 /// <summary>Mixed_6a (torchvision InceptionB, unchanged).</summary>
@@ -126,6 +142,13 @@ public sealed class InceptionB : Module<Tensor, Tensor>
         Tensor bd = branch3x3dbl_3.call(branch3x3dbl_2.call(branch3x3dbl_1.call(x)));
         Tensor bp = functional.max_pool2d(x, 3, stride: 2);
         return cat([b3, bd, bp], 1).MoveToOuterDisposeScope();
+    }
+
+    public string WriteOnnx(OnnxGraph g, string x, string p)
+    {
+        string b3 = branch3x3.WriteOnnx(g, x, p + ".branch3x3");
+        string bd = branch3x3dbl_3.WriteOnnx(g, branch3x3dbl_2.WriteOnnx(g, branch3x3dbl_1.WriteOnnx(g, x, p + ".branch3x3dbl_1"), p + ".branch3x3dbl_2"), p + ".branch3x3dbl_3");
+        return g.Concat([b3, bd, g.MaxPool(x, 3, 2, 0, p + ".pool")], 1, p);
     }
 }
 
@@ -159,6 +182,20 @@ public sealed class InceptionC : Module<Tensor, Tensor>
         Tensor bp = branch_pool.call(Pools.AvgExcludePad(x));
         return cat([b1, b7, bd, bp], 1).MoveToOuterDisposeScope();
     }
+
+    public string WriteOnnx(OnnxGraph g, string x, string p)
+    {
+        string b1 = branch1x1.WriteOnnx(g, x, p + ".branch1x1");
+        string b7 = x;
+        foreach (var (m, n) in new[] { (branch7x7_1, "branch7x7_1"), (branch7x7_2, "branch7x7_2"), (branch7x7_3, "branch7x7_3") })
+            b7 = m.WriteOnnx(g, b7, $"{p}.{n}");
+        string bd = x;
+        foreach (var (m, n) in new[] { (branch7x7dbl_1, "branch7x7dbl_1"), (branch7x7dbl_2, "branch7x7dbl_2"), (branch7x7dbl_3, "branch7x7dbl_3"),
+                                       (branch7x7dbl_4, "branch7x7dbl_4"), (branch7x7dbl_5, "branch7x7dbl_5") })
+            bd = m.WriteOnnx(g, bd, $"{p}.{n}");
+        string bp = branch_pool.WriteOnnx(g, Pools.AvgExcludePad(g, x, p + ".pool"), p + ".branch_pool");
+        return g.Concat([b1, b7, bd, bp], 1, p);
+    }
 }
 
 /// <summary>Mixed_7a (torchvision InceptionD, unchanged).</summary>
@@ -184,6 +221,15 @@ public sealed class InceptionD : Module<Tensor, Tensor>
         Tensor b7 = branch7x7x3_4.call(branch7x7x3_3.call(branch7x7x3_2.call(branch7x7x3_1.call(x))));
         Tensor bp = functional.max_pool2d(x, 3, stride: 2);
         return cat([b3, b7, bp], 1).MoveToOuterDisposeScope();
+    }
+
+    public string WriteOnnx(OnnxGraph g, string x, string p)
+    {
+        string b3 = branch3x3_2.WriteOnnx(g, branch3x3_1.WriteOnnx(g, x, p + ".branch3x3_1"), p + ".branch3x3_2");
+        string b7 = x;
+        foreach (var (m, n) in new[] { (branch7x7x3_1, "branch7x7x3_1"), (branch7x7x3_2, "branch7x7x3_2"), (branch7x7x3_3, "branch7x7x3_3"), (branch7x7x3_4, "branch7x7x3_4") })
+            b7 = m.WriteOnnx(g, b7, $"{p}.{n}");
+        return g.Concat([b3, b7, g.MaxPool(x, 3, 2, 0, p + ".pool")], 1, p);
     }
 }
 
@@ -221,6 +267,17 @@ public sealed class InceptionE : Module<Tensor, Tensor>
         Tensor pooled = _maxPool ? functional.max_pool2d(x, 3, stride: 1, padding: 1) : Pools.AvgExcludePad(x);
         Tensor bp = branch_pool.call(pooled);
         return cat([b1, b3, bd, bp], 1).MoveToOuterDisposeScope();
+    }
+
+    public string WriteOnnx(OnnxGraph g, string x, string p)
+    {
+        string b1 = branch1x1.WriteOnnx(g, x, p + ".branch1x1");
+        string b3 = branch3x3_1.WriteOnnx(g, x, p + ".branch3x3_1");
+        b3 = g.Concat([branch3x3_2a.WriteOnnx(g, b3, p + ".branch3x3_2a"), branch3x3_2b.WriteOnnx(g, b3, p + ".branch3x3_2b")], 1, p + ".b3");
+        string bd = branch3x3dbl_2.WriteOnnx(g, branch3x3dbl_1.WriteOnnx(g, x, p + ".branch3x3dbl_1"), p + ".branch3x3dbl_2");
+        bd = g.Concat([branch3x3dbl_3a.WriteOnnx(g, bd, p + ".branch3x3dbl_3a"), branch3x3dbl_3b.WriteOnnx(g, bd, p + ".branch3x3dbl_3b")], 1, p + ".bd");
+        string pooled = _maxPool ? g.MaxPool(x, 3, 1, 1, p + ".pool") : Pools.AvgExcludePad(g, x, p + ".pool");
+        return g.Concat([b1, b3, bd, branch_pool.WriteOnnx(g, pooled, p + ".branch_pool")], 1, p);
     }
 }
 
@@ -360,5 +417,49 @@ public sealed class FidInceptionV3 : Module<Tensor, Tensor>
     {
         var outputs = Run(x, [InceptionOutput.Pool2048]);
         return outputs[InceptionOutput.Pool2048];
+    }
+
+    /// <summary>
+    /// The graph of <see cref="Run"/> in float32 (BatchNorm folded into every convolution): the
+    /// preprocessed B×3×299×299 input → the requested outputs, by output, stopping after the last block needed.
+    /// </summary>
+    public Dictionary<InceptionOutput, string> WriteOnnx(OnnxGraph g, string x, IReadOnlyCollection<InceptionOutput> wanted)
+    {
+        var result = new Dictionary<InceptionOutput, string>();
+        int last = wanted.Max(o => Math.Min((int)o, 4));
+        string Pooled(string v, string name) => g.Flatten(g.GlobalAveragePool(v, name), name);
+        void Keep(InceptionOutput o, string v)
+        {
+            if (wanted.Contains(o)) result[o] = Pooled(v, o.ToString());
+        }
+        x = Conv2d_2b_3x3.WriteOnnx(g, Conv2d_2a_3x3.WriteOnnx(g, Conv2d_1a_3x3.WriteOnnx(g, x, "Conv2d_1a_3x3"), "Conv2d_2a_3x3"), "Conv2d_2b_3x3");
+        x = g.MaxPool(x, 3, 2, 0, "maxpool1");
+        Keep(InceptionOutput.Pool64, x);
+        if (last >= 1)
+        {
+            x = g.MaxPool(Conv2d_4a_3x3.WriteOnnx(g, Conv2d_3b_1x1.WriteOnnx(g, x, "Conv2d_3b_1x1"), "Conv2d_4a_3x3"), 3, 2, 0, "maxpool2");
+            Keep(InceptionOutput.Pool192, x);
+        }
+        if (last >= 2)
+        {
+            x = Mixed_5d.WriteOnnx(g, Mixed_5c.WriteOnnx(g, Mixed_5b.WriteOnnx(g, x, "Mixed_5b"), "Mixed_5c"), "Mixed_5d");
+            x = Mixed_6a.WriteOnnx(g, x, "Mixed_6a");
+            foreach (var (m, n) in new[] { (Mixed_6b, "Mixed_6b"), (Mixed_6c, "Mixed_6c"), (Mixed_6d, "Mixed_6d"), (Mixed_6e, "Mixed_6e") })
+                x = m.WriteOnnx(g, x, n);
+            Keep(InceptionOutput.Pool768, x);
+        }
+        if (last >= 3)
+        {
+            x = Mixed_7c.WriteOnnx(g, Mixed_7b.WriteOnnx(g, Mixed_7a.WriteOnnx(g, x, "Mixed_7a"), "Mixed_7b"), "Mixed_7c");
+            string pool3 = Pooled(x, "pool3");
+            if (wanted.Contains(InceptionOutput.Pool2048)) result[InceptionOutput.Pool2048] = pool3;
+            if (last >= 4)
+            {
+                string unbiased = g.Node("MatMul", [pool3, g.Initializer("fc.weight_t", fc.weight!.t())], "fc.unbiased");
+                if (wanted.Contains(InceptionOutput.LogitsUnbiased)) result[InceptionOutput.LogitsUnbiased] = unbiased;
+                if (wanted.Contains(InceptionOutput.Logits)) result[InceptionOutput.Logits] = g.Add(unbiased, g.Initializer("fc.bias", fc.bias!), "fc.biased");
+            }
+        }
+        return result;
     }
 }

@@ -90,10 +90,10 @@ public sealed class MetricInput : IDisposable
         return new MetricInput(spec, InputKind.Dataset, null, new ImageSetSource(set));
     }
 
-    /// <summary>Whether an input names a generator checkpoint: a .safetensors file, or a run folder holding last.safetensors.</summary>
+    /// <summary>Whether an input names a generator checkpoint: a .safetensors file, an exported .onnx denoiser, or a run folder holding last.safetensors.</summary>
     public static bool IsCheckpoint(string spec)
     {
-        if (File.Exists(spec)) return spec.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+        if (File.Exists(spec)) return spec.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || Gen.Pipeline.Onnx.OnnxModels.IsOnnxPath(spec);
         return Directory.Exists(spec) && File.Exists(Path.Combine(spec, "last.safetensors"));
     }
 

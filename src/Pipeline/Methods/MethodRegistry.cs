@@ -96,9 +96,12 @@ public sealed class MethodRegistry
         return Onnx.OnnxModels.Open(path, _onnxRoles, sampleSettings, Inference);
     }
 
-    /// <summary>Opens a checkpoint and returns the capability <typeparamref name="T"/>, or a one-line error naming the kinds that have it.</summary>
-    public T Open<T>(string path, string need, JsonObject? sampleSettings = null) where T : class
+    /// <summary>Opens a checkpoint and returns the capability <typeparamref name="T"/>, or a one-line error naming the kinds that have it.
+    /// <paramref name="gradients"/>: the caller differentiates through the model (PGD), so it stays on TorchSharp.</summary>
+    public T Open<T>(string path, string need, JsonObject? sampleSettings = null, bool gradients = false) where T : class
     {
+        if (gradients && Onnx.OnnxModels.IsOnnxPath(path))
+            throw new GenInputException($"'{path}' is an ONNX model, but to {need} Gen needs gradients, which ONNX Runtime does not give; pass the checkpoint it was exported from");
         if (Onnx.OnnxModels.IsOnnxPath(path))
         {
             IModel onnx = OpenOnnxFile(path, sampleSettings);
@@ -116,7 +119,7 @@ public sealed class MethodRegistry
             model.Dispose();
             throw new InvalidOperationException($"method '{method.Name}' declares {typeof(T).Name} but its model does not implement it");
         }
-        return typeof(T) == typeof(Onnx.IOnnxExportable) ? (T)model : OnEngine<T>(model, file, need, sampleSettings);
+        return typeof(T) == typeof(Onnx.IOnnxExportable) || gradients ? (T)model : OnEngine<T>(model, file, need, sampleSettings);
     }
 
     /// <summary>

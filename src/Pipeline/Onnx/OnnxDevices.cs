@@ -52,13 +52,16 @@ public static class OnnxDevices
     private const string CudaNeed = "an NVIDIA GPU with CUDA 12 and cuDNN 9, and Gen built with -p:GenOnnxRuntime=cuda (docs/deploy.md §4)";
     private const string DmlNeed = "Windows 10/11 with a DirectX 12 GPU, and Gen built on Windows with -p:GenOnnxRuntime=directml (docs/deploy.md §4)";
 
-    /// <summary>The engine measured faster on this kind of machine for each role (docs/deploy.md §5; bench/onnx).</summary>
+    /// <summary>The engine measured faster on this kind of machine for each role (docs/deploy.md §5; bench/onnx/run.sh,
+    /// figures in bench/RESULTS.md "ONNX Runtime against TorchSharp"); roles not measured run on TorchSharp.</summary>
     public static string DefaultEngine(string role) => MeasuredDefaults.GetValueOrDefault(role, "torch");
 
     private static readonly Dictionary<string, string> MeasuredDefaults = new(StringComparer.Ordinal)
     {
-        ["denoiser"] = "onnx",
-        ["classifier"] = "onnx",
+        ["denoiser"] = "onnx",             // EDM sampling, batch 64 and 256
+        ["classifier"] = "onnx",           // the JEM-AT classifier, batch 256
+        ["fmnist-features"] = "onnx",      // the Fashion-MNIST extractor, batch 250
+        ["inception-features"] = "onnx",   // the FID Inception in float32, batch 50 (bf16 stays on TorchSharp)
     };
 
     public static IReadOnlySet<string> Offered() => OrtEnv.Instance().GetAvailableProviders().ToHashSet(StringComparer.Ordinal);

@@ -209,7 +209,11 @@ public sealed class OnnxGraph
 
     /// <summary>A 2-d convolution, optionally followed by an inference-mode BatchNorm folded into it:
     /// w′ = w·s, b′ = b·s + t (= (b − μ)·γ/√(σ²+ε) + β).</summary>
-    public string Conv(string input, Tensor weight, Tensor? bias, long stride, long padding, string prefix, BatchNorm2d? bn = null)
+    public string Conv(string input, Tensor weight, Tensor? bias, long stride, long padding, string prefix, BatchNorm2d? bn = null) =>
+        Conv(input, weight, bias, (stride, stride), (padding, padding), prefix, bn);
+
+    /// <summary>As above with separate (height, width) strides and paddings (e.g. Inception's 1×7 convolutions).</summary>
+    public string Conv(string input, Tensor weight, Tensor? bias, (long H, long W) stride, (long H, long W) padding, string prefix, BatchNorm2d? bn = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -222,7 +226,7 @@ public sealed class OnnxGraph
             b = b.mul(scale).add(shift);
         }
         return Node("Conv", [input, Initializer(prefix + ".weight", w), Initializer(prefix + ".bias", b)], prefix,
-                    Ints("kernel_shape", w.shape[2], w.shape[3]), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding));
+                    Ints("kernel_shape", w.shape[2], w.shape[3]), Ints("strides", stride.H, stride.W), Ints("pads", padding.H, padding.W, padding.H, padding.W));
     }
 
     /// <summary>An inference BatchNorm on its own (where no convolution precedes it): Mul then Add per channel.</summary>
@@ -238,8 +242,15 @@ public sealed class OnnxGraph
 
     public string Relu(string input, string prefix) => Node("Relu", [input], prefix + ".relu");
 
-    public string MaxPool(string input, long k, string prefix) =>
-        Node("MaxPool", [input], prefix + ".maxpool", Ints("kernel_shape", k, k), Ints("strides", k, k));
+    public string MaxPool(string input, long k, string prefix) => MaxPool(input, k, k, 0, prefix);
+
+    /// <summary>k×k max pooling with the given stride and zero padding on every side (padding never wins a max).</summary>
+    public string MaxPool(string input, long k, long stride, long padding, string prefix) =>
+        Node("MaxPool", [input], prefix + ".maxpool", Ints("kernel_shape", k, k), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding));
+
+    /// <summary>k×k average pooling, stride 1, padding k/2, the padding not counted in the mean (count_include_pad = 0).</summary>
+    public string AvgPoolSameExcludePad(string input, long k, string prefix) =>
+        Node("AveragePool", [input], prefix + ".avgpool", Ints("kernel_shape", k, k), Ints("strides", 1, 1), Ints("pads", k / 2, k / 2, k / 2, k / 2), Int("count_include_pad", 0));
 
     public string GlobalAveragePool(string input, string prefix) => Node("GlobalAveragePool", [input], prefix + ".avgpool");
 

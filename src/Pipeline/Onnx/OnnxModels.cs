@@ -42,6 +42,9 @@ public sealed class OnnxSession(InferenceSession session, string source, string 
     public void Dispose() => Session.Dispose();
 }
 
+/// <summary>What an exported graph came from, for its metadata: kind, step, description, file name and SHA-256.</summary>
+public sealed record OnnxSource(string Kind, long Step, string Description, string FileName, string Sha256);
+
 /// <summary>Turns an ONNX session of one role ("classifier", "denoiser", …) into a model; the sample
 /// settings are those of `gen sample` (empty elsewhere).</summary>
 public delegate IModel OnnxOpener(OnnxSession session, JsonObject sampleSettings);
@@ -68,18 +71,22 @@ public static class OnnxModels
     }
 
     /// <summary>The serialised ONNX model of <paramref name="model"/> with Gen's metadata, and its node count.</summary>
-    public static (byte[] Bytes, int Nodes) Build(IOnnxExportable model, IModel opened, string checkpoint)
+    public static (byte[] Bytes, int Nodes) Build(IOnnxExportable model, IModel opened, string checkpoint) =>
+        Build(model, new OnnxSource(opened.Kind, opened.Step, opened.Description, Path.GetFileName(checkpoint), Data.Downloader.Sha256File(checkpoint)));
+
+    /// <summary>As above, for a network that is not a registry checkpoint (a feature extractor): its source named directly.</summary>
+    public static (byte[] Bytes, int Nodes) Build(IOnnxExportable model, OnnxSource source)
     {
         var g = new OnnxGraph();
         model.WriteOnnx(g);
         var meta = new Dictionary<string, string>
         {
             [RoleKey] = model.OnnxRole,
-            ["gen.kind"] = opened.Kind,
-            ["gen.step"] = opened.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["gen.model"] = opened.Description,
-            ["gen.checkpoint"] = Path.GetFileName(checkpoint),
-            ["gen.checkpoint_sha256"] = Data.Downloader.Sha256File(checkpoint),
+            ["gen.kind"] = source.Kind,
+            ["gen.step"] = source.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["gen.model"] = source.Description,
+            ["gen.checkpoint"] = source.FileName,
+            ["gen.checkpoint_sha256"] = source.Sha256,
             ["gen.version"] = GenPaths.Version,
         };
         if (model is IClassifier c)
@@ -93,9 +100,12 @@ public static class OnnxModels
 
     /// <summary>Writes <paramref name="model"/> (opened from <paramref name="checkpoint"/>) to <paramref name="outPath"/>
     /// atomically, then compares ONNX Runtime's output with TorchSharp's on seeded inputs.</summary>
-    public static OnnxExportReport Export(IOnnxExportable model, IModel opened, string checkpoint, string outPath, int parityInputs = 64)
+    public static OnnxExportReport Export(IOnnxExportable model, IModel opened, string checkpoint, string outPath, int parityInputs = 64) =>
+        Export(model, new OnnxSource(opened.Kind, opened.Step, opened.Description, Path.GetFileName(checkpoint), Data.Downloader.Sha256File(checkpoint)), outPath, parityInputs);
+
+    public static OnnxExportReport Export(IOnnxExportable model, OnnxSource source, string outPath, int parityInputs = 64)
     {
-        var (bytes, nodes) = Build(model, opened, checkpoint);
+        var (bytes, nodes) = Build(model, source);
         AtomicFile.WriteAllBytes(outPath, bytes);
         using var session = new InferenceSession(outPath);
         var (maxAbs, maxRel) = Parity(model, session, parityInputs);
@@ -121,7 +131,10 @@ public static class OnnxModels
         Run(session, new Dictionary<string, Tensor> { [session.InputMetadata.Keys.First()] = input });
 
     /// <summary>One forward pass: every graph input by name (converted to float32); the first output as a tensor.</summary>
-    public static Tensor Run(InferenceSession session, IReadOnlyDictionary<string, Tensor> inputs)
+    public static Tensor Run(InferenceSession session, IReadOnlyDictionary<string, Tensor> inputs) => RunAll(session, inputs)[0];
+
+    /// <summary>One forward pass; every output, in the graph's order.</summary>
+    public static Tensor[] RunAll(InferenceSession session, IReadOnlyDictionary<string, Tensor> inputs)
     {
         var values = new List<NamedOnnxValue>();
         foreach (string name in session.InputMetadata.Keys)
@@ -132,9 +145,12 @@ public static class OnnxModels
             values.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensorF(c.data<float>().ToArray(), dims)));
         }
         using var results = session.Run(values);
-        var output = results.First().AsTensor<float>();
-        long[] shape = output.Dimensions.ToArray().Select(d => (long)d).ToArray();
-        return output is DenseTensorF dense ? tensor(dense.Buffer.ToArray(), shape) : tensor(output.ToArray(), shape);
+        return results.Select(r =>
+        {
+            var output = r.AsTensor<float>();
+            long[] shape = output.Dimensions.ToArray().Select(d => (long)d).ToArray();
+            return output is DenseTensorF dense ? tensor(dense.Buffer.ToArray(), shape) : tensor(output.ToArray(), shape);
+        }).ToArray();
     }
 
     /// <summary>Opens an ONNX file Gen exported through the opener of its role (one-line errors for anything else).</summary>

@@ -25,6 +25,8 @@ public static class ImageGenerators
     /// <summary>Opens a generator checkpoint (file or run folder).</summary>
     public static IImageSampler Open(string path)
     {
+        if (Onnx.OnnxModels.IsOnnxPath(path))
+            return (MethodRegistry.Current ?? throw new InvalidOperationException("no method registry")).Open<IImageSampler>(path, "sample images: it is not an exported generator");
         string file = Checkpoint.ResolvePath(path);
         string? kind = KindOf(file)
             ?? throw new GenInputException($"'{file}' is a safetensors file without Gen metadata; pass a generator checkpoint written by gen");

@@ -123,7 +123,7 @@ public sealed class RobustStage(MethodRegistry registry) : IStageKind
     public RobustResult Evaluate(string checkpoint, RobustParams p, IProgress<string>? log = null, CancellationToken cancel = default)
     {
         IReadOnlyList<PgdAttack> attacks = p.Build();
-        var classifier = registry.Open<IClassifier>(checkpoint, "be attacked (gen robust needs a classifier)");
+        var classifier = registry.Open<IClassifier>(checkpoint, "be attacked (gen robust needs a classifier)", gradients: true);
         using var model = (IModel)classifier;
         string spec = p.Data ?? ClassifierEval.DefaultTestData(classifier);
         ImageSet set = DatasetCatalog.Load(spec, Split.Test, log);

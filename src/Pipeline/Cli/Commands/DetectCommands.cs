@@ -255,7 +255,7 @@ public static class DetectCommands
             string path = r.GetValue(checkpoint)!;
             if (Gen.Pipeline.Onnx.OnnxModels.IsOnnxPath(path))
                 throw new GenInputException($"'{path}' is an ONNX model; Grad-CAM needs gradients, so pass the checkpoint it was exported from");
-            var model = registry.Open<IConvClassifier>(path, "be explained with Grad-CAM (that needs a convolutional classifier)");
+            var model = registry.Open<IConvClassifier>(path, "be explained with Grad-CAM (that needs a convolutional classifier)", gradients: true);
             using var opened = (IModel)model;
             var inputs = Explainer.Gather(r.GetValue(images)!, p.PerSource, new SyncProgress<string>(m => c.Err.WriteLine(m)));
             var maps = Explainer.Run(model, inputs, p.Target);

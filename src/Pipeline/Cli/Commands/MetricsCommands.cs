@@ -423,7 +423,7 @@ public static class MetricsCommands
     }
 
     private static string Describe(ExtractorRecord e) =>
-        $"{e.Name} {e.Layer} ({e.Dims}-d), weights {e.WeightsSha256[..Math.Min(8, e.WeightsSha256.Length)]}{(e.StandardWeights ? "" : " (non-standard)")}, {e.Dtype}, {e.Preprocessing}";
+        $"{e.Name} {e.Layer} ({e.Dims}-d), weights {e.WeightsSha256[..Math.Min(8, e.WeightsSha256.Length)]}{(e.StandardWeights ? "" : " (non-standard)")}, {e.Dtype}{(e.Engine == "torch" ? "" : ", " + e.Engine)}, {e.Preprocessing}";
 
     private static string N(long? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "n/a (statistics file)";
 
