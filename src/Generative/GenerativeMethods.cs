@@ -10,5 +10,5 @@ public static class GenerativeMethods
 {
     public static MethodRegistry AddGenerative(this MethodRegistry registry) =>
         registry.Add(new DiffusionTraining()).Add(new JemTraining()).Add(new LznTraining())
-                .AddOnnxRole(DenoiserOnnx.Role, DenoiserOnnx.Open);
+                .AddOnnxRole(DenoiserOnnx.Role, DenoiserOnnx.Open, typeof(IImageSampler));
 }

@@ -75,7 +75,7 @@ public static class FidCurve
 
     private static (GaussianStats, InputRecord) RefStats(MetricJobs jobs, string reference, Features.IFeatureExtractor extractor, IProgress<string>? log)
     {
-        if (reference.Equals(MetricJobs.BundledRefSpec, StringComparison.OrdinalIgnoreCase) && extractor is Fmnist.FmnistExtractor { Info.StandardWeights: true })
+        if (reference.Equals(MetricJobs.BundledRefSpec, StringComparison.OrdinalIgnoreCase) && extractor.Info is { Kind: Features.ExtractorKind.Fmnist, StandardWeights: true })
         {
             GaussianStats s = Fmnist.FmnistExtractor.BundledTestStats();
             return (s, new InputRecord(reference, "bundled-stats", reference + " (bundled statistics)", s.Count, []));

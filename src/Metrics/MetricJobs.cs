@@ -54,7 +54,7 @@ public sealed partial class MetricJobs(ExtractorOptions options, IProgress<Metri
     private static string Kind(MetricInput i) => i.Kind.ToString().ToLowerInvariant();
 
     private static bool UsesBundledStats(string spec, IFeatureExtractor? e, int? n) =>
-        n is null && e is FmnistExtractor { Info.StandardWeights: true } && spec.Equals(BundledRefSpec, StringComparison.OrdinalIgnoreCase);
+        n is null && e is { Info: { Kind: ExtractorKind.Fmnist, StandardWeights: true } } && spec.Equals(BundledRefSpec, StringComparison.OrdinalIgnoreCase);
 
     private (GaussianStats, InputRecord) Side(string spec, IFeatureExtractor? e, int? n, long seed, string stage)
     {

@@ -73,7 +73,7 @@ public sealed class PretrainTraining(PretrainMethodKind kind) : Method<PretrainP
         ? "Train the representation encoder with labels (the probes' ceiling)"
         : $"Pretrain an encoder without labels with {Name}, with an online kNN monitor";
     public override IReadOnlyList<string> CheckpointKinds => [PretrainMethod.KindName];
-    public override IReadOnlyList<Type> Capabilities => [typeof(IEncoder)];
+    public override IReadOnlyList<Type> Capabilities => [typeof(IEncoder), typeof(Gen.Pipeline.Onnx.IOnnxExportable)];
 
     public override PretrainParams Defaults() => new() { Method = kind };
 
@@ -133,7 +133,7 @@ public sealed class PretrainTraining(PretrainMethodKind kind) : Method<PretrainP
 }
 
 /// <summary>A representation checkpoint's encoder as an IEncoder (normalisation, then the backbone).</summary>
-public sealed class EncoderModel(Encoder encoder, PretrainConfig config, CheckpointInfo? info, string path) : IModel, IEncoder
+public sealed class EncoderModel(Encoder encoder, PretrainConfig config, CheckpointInfo? info, string path) : IModel, IEncoder, Gen.Pipeline.Onnx.IOnnxImageModel
 {
     public Encoder Network => encoder;
     public PretrainConfig Config => config;
@@ -158,6 +158,16 @@ public sealed class EncoderModel(Encoder encoder, PretrainConfig config, Checkpo
     };
 
     public Tensor Features(Tensor images01, string layer) => encoder.Layer(Views.Plain(images01, config), layer);
+
+    // ONNX export (docs/deploy.md §8): images → normalisation → every probe layer; parity on the pooled output.
+    public string OnnxRole => EncoderOnnx.Role;
+
+    public void WriteOnnx(Gen.Pipeline.Onnx.OnnxGraph g) => EncoderOnnx.Write(g, encoder, this, config.Mean, config.Std);
+
+    public Tensor Reference(Tensor images01) => Features(images01, Encoder.Pool);
+
+    IReadOnlyDictionary<string, string> Gen.Pipeline.Onnx.IOnnxExportable.OnnxMetadata =>
+        new Dictionary<string, string> { [EncoderOnnx.DescriptionKey] = EncoderOnnx.Describe(this) };
 
     /// <summary>Rebuilds the encoder of a representation checkpoint from its config and "encoder." tensors.</summary>
     public static EncoderModel Load(string path)

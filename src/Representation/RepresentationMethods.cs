@@ -11,6 +11,7 @@ public static class RepresentationMethods
     {
         foreach (var kind in Enum.GetValues<PretrainMethodKind>()) registry.Add(new PretrainTraining(kind));
         registry.Add(new Detection.DetectorTraining());
+        registry.AddOnnxRole(Encoders.EncoderOnnx.Role, Encoders.EncoderOnnx.Open, typeof(IEncoder));
         return registry.Add(new ProbeStage(registry));
     }
 }

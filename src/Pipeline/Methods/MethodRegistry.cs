@@ -18,6 +18,7 @@ public sealed class MethodRegistry
     private readonly List<IStageKind> _stages = [];
     private readonly Dictionary<string, Func<IClassifier>> _referenceClassifiers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, Onnx.OnnxOpener> _onnxRoles = new(Onnx.OnnxModels.BuiltInRoles, StringComparer.Ordinal);
+    private readonly Dictionary<string, Type[]> _onnxRoleGives = new(StringComparer.Ordinal) { [Onnx.OnnxModels.ClassifierRole] = [typeof(IClassifier)] };
 
     /// <summary>The engine and device of this process's inference (set from --engine/--device by the verbs that take them).</summary>
     public Onnx.InferenceSettings Inference { get; set; } = Onnx.InferenceSettings.Default;
@@ -59,10 +60,12 @@ public sealed class MethodRegistry
         return this;
     }
 
-    /// <summary>Registers how an exported ONNX model of <paramref name="role"/> opens (e.g. "denoiser" → a sampler).</summary>
-    public MethodRegistry AddOnnxRole(string role, Onnx.OnnxOpener open)
+    /// <summary>Registers how an exported ONNX model of <paramref name="role"/> opens (e.g. "denoiser" → a sampler)
+    /// and the capabilities the opened model gives.</summary>
+    public MethodRegistry AddOnnxRole(string role, Onnx.OnnxOpener open, params Type[] gives)
     {
         _onnxRoles[role] = open;
+        _onnxRoleGives[role] = gives;
         return this;
     }
 
@@ -137,7 +140,14 @@ public sealed class MethodRegistry
             model.Dispose();
             throw new GenInputException($"--engine onnx: a '{model.Kind}' model has no ONNX graph in this build, so it cannot {need} on ONNX Runtime; use --engine torch");
         }
-        if (!Inference.UsesOnnx(exportable.OnnxRole) || !_onnxRoles.ContainsKey(exportable.OnnxRole)) return (T)model;
+        if (!_onnxRoleGives.TryGetValue(exportable.OnnxRole, out var gives) || !gives.Contains(typeof(T)))
+        {
+            // The graph cannot serve this capability (a jem model's sampler, Grad-CAM): TorchSharp, or an error if ONNX was asked for.
+            if (!asked) return (T)model;
+            model.Dispose();
+            throw new GenInputException($"--engine onnx: the ONNX graph of a '{model.Kind}' model cannot {need} (that needs TorchSharp); use --engine torch");
+        }
+        if (!Inference.UsesOnnx(exportable.OnnxRole)) return (T)model;
         IModel onnx;
         try
         {
@@ -149,15 +159,10 @@ public sealed class MethodRegistry
             model.Dispose();
             throw;
         }
-        if (onnx is T t)
-        {
-            model.Dispose();
-            return t;
-        }
-        onnx.Dispose();
-        if (!asked) return (T)model;
         model.Dispose();
-        throw new GenInputException($"--engine onnx: the ONNX graph of a '{model.Kind}' model cannot {need} (that needs TorchSharp); use --engine torch");
+        if (onnx is T t) return t;
+        onnx.Dispose();
+        throw new InvalidOperationException($"the ONNX role '{exportable.OnnxRole}' declares {typeof(T).Name} but its model does not implement it");
     }
 
     /// <summary>The checkpoint file, its metadata and the method that wrote it (from the header alone:

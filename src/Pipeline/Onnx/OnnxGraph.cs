@@ -248,6 +248,11 @@ public sealed class OnnxGraph
     public string MaxPool(string input, long k, long stride, long padding, string prefix) =>
         Node("MaxPool", [input], prefix + ".maxpool", Ints("kernel_shape", k, k), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding));
 
+    /// <summary>k×k average pooling with stride and zero padding; <paramref name="countPadding"/> as torch's count_include_pad.</summary>
+    public string AvgPool(string input, long k, long stride, long padding, bool countPadding, string prefix) =>
+        Node("AveragePool", [input], prefix + ".avgpool", Ints("kernel_shape", k, k), Ints("strides", stride, stride),
+             Ints("pads", padding, padding, padding, padding), Int("count_include_pad", countPadding ? 1 : 0));
+
     /// <summary>k×k average pooling, stride 1, padding k/2, the padding not counted in the mean (count_include_pad = 0).</summary>
     public string AvgPoolSameExcludePad(string input, long k, string prefix) =>
         Node("AveragePool", [input], prefix + ".avgpool", Ints("kernel_shape", k, k), Ints("strides", 1, 1), Ints("pads", k / 2, k / 2, k / 2, k / 2), Int("count_include_pad", 0));

@@ -22,6 +22,9 @@ public abstract class Encoder : nn.Module<Tensor, Tensor>
     /// <summary>Output of block <paramref name="index"/> (1-based), B × C × h × w.</summary>
     protected abstract Tensor Block(Tensor x, int index);
 
+    /// <summary>The graph of every block's output, block 1 to block N, from a normalised input (docs/deploy.md §8).</summary>
+    public abstract IReadOnlyList<string> WriteBlocksOnnx(Gen.Pipeline.Onnx.OnnxGraph g, string x);
+
     /// <summary>Features of a named layer, flattened to B × d ("pool" = global average pool of the last block).</summary>
     public Tensor Layer(Tensor x, string layer)
     {

@@ -44,6 +44,38 @@ public sealed class Nin4Encoder : Encoder
 
     protected override int BlockCount => 4;
 
+    /// <summary>Units are conv + BN (folded) + ReLU; block 1 ends in max-pool 3/2/1, block 2 in avg-pool 3/2/1
+    /// counting the padding (torch's AvgPool2d default).</summary>
+    public override IReadOnlyList<string> WriteBlocksOnnx(Gen.Pipeline.Onnx.OnnxGraph g, string x)
+    {
+        var outputs = new List<string>();
+        string y = x;
+        Sequential[] blocks = [block1, block2, block3, block4];
+        for (int b = 0; b < blocks.Length; b++)
+        {
+            foreach (var (name, m) in blocks[b].named_children())
+            {
+                string p = $"block{b + 1}.{name}";
+                y = m switch
+                {
+                    TorchSharp.Modules.MaxPool2d => g.MaxPool(y, 3, 2, 1, p),
+                    TorchSharp.Modules.AvgPool2d => g.AvgPool(y, 3, 2, 1, countPadding: true, p),
+                    Sequential unit => WriteUnit(g, unit, y, p),
+                    _ => throw new InvalidOperationException($"no ONNX graph for {m.GetType().Name}"),
+                };
+            }
+            outputs.Add(y);
+        }
+        return outputs;
+    }
+
+    private static string WriteUnit(Gen.Pipeline.Onnx.OnnxGraph g, Sequential unit, string x, string prefix)
+    {
+        var parts = unit.children().ToArray();
+        var (w, bias) = Conv.Parameters((Module<Tensor, Tensor>)parts[0]);
+        return g.Relu(g.Conv(x, w, bias, 1, (w.shape[2] - 1) / 2, prefix, (BatchNorm2d)parts[1]), prefix);
+    }
+
     protected override Tensor Block(Tensor x, int index)
     {
         using var scope = NewDisposeScope();

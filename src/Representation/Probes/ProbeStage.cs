@@ -112,7 +112,7 @@ public sealed class ProbeStage(MethodRegistry registry) : IStageKind
         {
             if (p.Checkpoint is not null)
             {
-                ckptPath = Checkpoint.ResolvePath(p.Checkpoint);
+                ckptPath = Gen.Pipeline.Onnx.OnnxModels.IsOnnxPath(p.Checkpoint) ? p.Checkpoint : Checkpoint.ResolvePath(p.Checkpoint);
                 encoder = registry.Open<IEncoder>(ckptPath, "give image features");
             }
             string data = p.Data ?? (encoder is not null && !string.IsNullOrEmpty(encoder.TrainingData) ? encoder.TrainingData : "fashion-mnist");

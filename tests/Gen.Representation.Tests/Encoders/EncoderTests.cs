@@ -65,3 +65,50 @@ public sealed class EncoderTests
         Assert.Contains("--layer", ex.Message);
     }
 }
+
+/// <summary>Encoders as ONNX graphs (docs/deploy.md §8): every probe layer of the graph against TorchSharp,
+/// with moved BatchNorm statistics, for each architecture.</summary>
+public sealed class EncoderOnnxTests
+{
+    [Theory]
+    [InlineData(Gen.Representation.Encoders.EncoderArch.Resnet10s)]
+    [InlineData(Gen.Representation.Encoders.EncoderArch.Nin4)]
+    public void EveryLayer_MatchesTorchSharp(Gen.Representation.Encoders.EncoderArch arch)
+    {
+        using var tmp = new TempDir();
+        var cfg = PretrainConfig.For(PretrainMethodKind.Simclr, arch, TinyData.Train);
+        using var g = new Generator(5);
+        var encoder = cfg.Encoder.Create(g);
+        using (no_grad())
+            foreach (var m in encoder.modules().OfType<TorchSharp.Modules.BatchNorm2d>())
+            {
+                m.running_mean!.uniform_(-0.3, 0.3, g);
+                m.running_var!.uniform_(0.5, 2.0, g);
+                m.weight!.uniform_(0.5, 1.5, g);
+                m.bias!.uniform_(-0.2, 0.2, g);
+            }
+        encoder.eval();
+        string ckpt = tmp.File("enc.safetensors");
+        File.WriteAllBytes(ckpt, [1, 2, 3]);   // only hashed into the metadata
+        using var model = new EncoderModel(encoder, cfg, null, ckpt);
+        var rep = Gen.Pipeline.Onnx.OnnxModels.Export(model, model, ckpt, tmp.File("enc.onnx"), parityInputs: 8);
+        Assert.True(rep.ParityOk, $"relative {rep.MaxRelativeError:G3}");
+
+        using var session = new Gen.Pipeline.Onnx.OnnxSession(new Microsoft.ML.OnnxRuntime.InferenceSession(tmp.File("enc.onnx")), "enc.onnx", Gen.Pipeline.Onnx.OnnxDevices.Cpu);
+        using var onnx = (Gen.Pipeline.Methods.IModel)Gen.Representation.Encoders.EncoderOnnx.Open(session, new System.Text.Json.Nodes.JsonObject());
+        var e = (Gen.Pipeline.Methods.IEncoder)onnx;
+        Assert.Equal(model.Layers, e.Layers);
+        Assert.Equal(model.DefaultLayer, e.DefaultLayer);
+        using var scope = NewDisposeScope();
+        Tensor x = rand([4, model.Channels, model.Height, model.Width], generator: new Generator(9));
+        foreach (string layer in model.Layers)
+        {
+            Tensor a;
+            using (no_grad()) a = model.Features(x, layer);
+            Tensor b = e.Features(x, layer);
+            Assert.Equal(a.shape, b.shape);
+            double rel = b.sub(a).abs().max().item<float>() / a.abs().max().item<float>();
+            Assert.True(rel <= 1e-5, $"{arch} {layer}: relative {rel:G3}");
+        }
+    }
+}

@@ -19,7 +19,7 @@ public static class ProbeCommand
     public static Command Probe(MethodRegistry registry, Func<CliContext> cli)
     {
         var command = new Command("probe", "Linear and weighted-kNN probes of a frozen encoder (or of the floors: --random-init, --raw-pixels)");
-        var checkpoint = new Argument<string?>("checkpoint") { Description = "A pretrain checkpoint (.safetensors) or its run folder", Arity = ArgumentArity.ZeroOrOne };
+        var checkpoint = new Argument<string?>("checkpoint") { Description = "A pretrain checkpoint (.safetensors), its run folder, or an exported encoder (.onnx)", Arity = ArgumentArity.ZeroOrOne };
         var randomInit = new Option<bool>("--random-init") { Description = "Probe an untrained encoder of --encoder's architecture (floor)" };
         var rawPixels = new Option<bool>("--raw-pixels") { Description = "Probe the raw pixels (floor)" };
         var encoder = new Option<EncoderArch>("--encoder") { Description = "Architecture for --random-init", DefaultValueFactory = _ => EncoderArch.Resnet10s };
@@ -40,10 +40,12 @@ public static class ProbeCommand
         command.Arguments.Add(checkpoint);
         foreach (Option o in new Option[] { randomInit, rawPixels, encoder, data, layer, linear, knn, k, knnT, epochs, lr, wd, seed, threads, batch, outDir, json })
             command.Options.Add(o);
+        var engine = new EngineOptions(command);
 
         command.SetAction(r =>
         {
             CliContext c = cli();
+            engine.Apply(r, registry, r.GetValue(threads));
             bool wantLinear = r.GetValue(linear), wantKnn = r.GetValue(knn);
             if (!wantLinear && !wantKnn) wantLinear = wantKnn = true;
             var p = new ProbeParams
