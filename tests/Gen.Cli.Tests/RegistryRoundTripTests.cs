@@ -82,25 +82,47 @@ public sealed class RegistryRoundTripTests
         if (method.Capabilities.Contains(typeof(Gen.Pipeline.Onnx.IOnnxExportable))) CheckExport(run, tmp.File("model.onnx"));
     }
 
-    /// <summary>The ONNX export matches TorchSharp (relative 1e-5 on 64 inputs), and the file opens as the same classifier.</summary>
+    /// <summary>The ONNX export passes its parity check, and the file opens as the same capability: the same
+    /// logits for a classifier, the same features at every layer for an encoder, the same images for a sampler.</summary>
     private static void CheckExport(string run, string onnxPath)
     {
         var exportable = Registry.Open<Gen.Pipeline.Onnx.IOnnxExportable>(run, "be exported");
         using var model = (IModel)exportable;
         var report = Gen.Pipeline.Onnx.OnnxModels.Export(exportable, model, Gen.Pipeline.Checkpoints.Checkpoint.ResolvePath(run), onnxPath);
-        Assert.True(report.MaxRelativeError <= 1e-5, $"ONNX parity {report.MaxRelativeError:G3}");
-        if (exportable is not IClassifier torch) return;
-        var onnx = Registry.Open<IClassifier>(onnxPath, "classify images");
-        try
+        Assert.True(report.ParityOk, $"ONNX parity {report.MaxAbsError:G3} abs, {report.MaxRelativeError:G3} relative ({report.Tolerance})");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        if (exportable is IClassifier torch)
         {
-            Assert.Equal(torch.ClassNames, onnx.ClassNames);
-            Assert.Equal((torch.Channels, torch.Height, torch.Width, torch.Classes), (onnx.Channels, onnx.Height, onnx.Width, onnx.Classes));
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            Tensor x = rand([3, torch.Channels, torch.Height, torch.Width], generator: new Generator(5));
-            Assert.True(onnx.Logits(x).allclose(torch.Logits(x), rtol: 1e-5, atol: 1e-5));
+            var onnx = Registry.Open<IClassifier>(onnxPath, "classify images");
+            try
+            {
+                Assert.Equal(torch.ClassNames, onnx.ClassNames);
+                Assert.Equal((torch.Channels, torch.Height, torch.Width, torch.Classes), (onnx.Channels, onnx.Height, onnx.Width, onnx.Classes));
+                Tensor x = rand([3, torch.Channels, torch.Height, torch.Width], generator: new Generator(5));
+                Assert.True(onnx.Logits(x).allclose(torch.Logits(x), rtol: 1e-5, atol: 1e-5));
+            }
+            finally { (onnx as IDisposable)?.Dispose(); }
         }
-        finally { (onnx as IDisposable)?.Dispose(); }
+        if (exportable is IEncoder encoder)
+        {
+            var onnx = Registry.Open<IEncoder>(onnxPath, "give image features");
+            try
+            {
+                Assert.Equal(encoder.Layers, onnx.Layers);
+                Tensor x = rand([3, encoder.Channels, encoder.Height, encoder.Width], generator: new Generator(6));
+                foreach (string layer in encoder.Layers)
+                    Assert.True(onnx.Features(x, layer).allclose(encoder.Features(x, layer), rtol: 1e-4, atol: 1e-5), layer);
+            }
+            finally { (onnx as IDisposable)?.Dispose(); }
+        }
+        if (exportable is IImageSampler sampler && exportable.OnnxRole == Gen.Generative.Diffusion.DenoiserOnnx.Role)
+        {
+            using var onnx = Registry.Open<IImageSampler>(onnxPath, "sample images");
+            byte[] a = sampler.Sample([3, 4]), b = onnx.Sample([3, 4]);
+            Assert.Equal(a.Length, b.Length);
+            Assert.True(a.Zip(b).All(p => Math.Abs(p.First - p.Second) <= 1), "ONNX and TorchSharp samples differ by more than one level");
+        }
     }
 
     /// <summary>Images of the right shape, and image i depends on its seed alone (the IImageSampler contract).</summary>
