@@ -30,7 +30,7 @@ public sealed record OnnxTolerance(double Value, bool Relative)
 
     public bool Accepts(double maxAbs, double maxRelative) => (Relative ? maxRelative : maxAbs) <= Value;
 
-    public override string ToString() => Relative ? $"{Value:G1} relative" : $"{Value:G1} absolute";
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Value:0e0} {(Relative ? "relative" : "absolute")}");
 }
 
 /// <summary>A model (a capability of an opened checkpoint) that exports as a whole ONNX model.</summary>
