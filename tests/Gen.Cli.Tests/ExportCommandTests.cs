@@ -64,12 +64,6 @@ public sealed class ExportCommandTests
     public void BadInput_OneLine_ExitTwo()
     {
         using var tmp = new TempDir();
-        void Refused(CliResult r, string needle)
-        {
-            Assert.Equal(2, r.ExitCode);
-            Assert.Contains(needle, r.Err);
-            Assert.Single(r.Err.Trim().Split('\n'));
-        }
         SafeTensors.Write(tmp.File("lzn.safetensors"), [], Checkpoint.Metadata("lzn", "{}", 1));
         Refused(Cli.Run("export", tmp.File("lzn.safetensors"), "--out", tmp.File("x.onnx")), "'lzn'");
         Assert.False(File.Exists(tmp.File("x.onnx")));
@@ -121,12 +115,6 @@ public sealed class ExportCommandTests
     public void EngineAndDevice_BadInput_OneLine_ExitTwo()
     {
         using var tmp = new TempDir();
-        void Refused(CliResult r, string needle)
-        {
-            Assert.Equal(2, r.ExitCode);
-            Assert.Contains(needle, r.Err);
-            Assert.Single(r.Err.Trim().Split('\n'));
-        }
         Assert.Equal(0, Cli.Run("export", Gen.Pipeline.Stages.SampleStage.Bundled(), "--out", tmp.File("edm.onnx")).ExitCode);
         Refused(Cli.Run("sample", tmp.File("edm.onnx"), "--engine", "torch", "--n", "2"), "drop --engine torch");
         Refused(Cli.Run("sample", tmp.File("edm.onnx"), "--bf16", "--n", "2"), "float32");
@@ -136,5 +124,12 @@ public sealed class ExportCommandTests
         Refused(Cli.Run("sample", "--engine", "torch", "--device", "cuda", "--n", "2"), "--engine onnx");
         Refused(Cli.Run("classify", tmp.File("edm.onnx"), "fashion-mnist:test", "--n", "2"), "cannot classify images");
         Assert.False(File.Exists(tmp.File("x.png")));
+    }
+
+    private static void Refused(CliResult r, string needle)
+    {
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(needle, r.Err);
+        Assert.Single(r.Err.Trim().Split('\n'));
     }
 }

@@ -123,10 +123,8 @@ public sealed class InceptionExtractor : IFeatureExtractor, IOnnxExportable
     /// <summary>This extractor with its network on ONNX Runtime; the preprocessing stays in C#.</summary>
     public IFeatureExtractor OnOnnx(InferenceSettings inference)
     {
-        var (bytes, _) = OnnxModels.Build(this, Source);
-        var device = OnnxDevices.Resolve(inference.Device);
-        var session = new OnnxSession(OnnxDevices.CreateSession(bytes, device, inference.Threads), $"{Info.Network} (in memory)", device.Provider);
-        return new OnnxInceptionExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(device.Provider)}" }, _preprocessing, _extras.Select(LayerName).ToArray());
+        var session = OnnxModels.InMemory(this, Source, inference);
+        return new OnnxInceptionExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(session.Provider)}" }, _preprocessing, _extras.Select(LayerName).ToArray());
     }
 
     public void Dispose() => _net.Dispose();

@@ -163,10 +163,8 @@ public sealed class FmnistExtractor : IFeatureExtractor, IOnnxImageModel
     /// <summary>This extractor with its network on ONNX Runtime (the preprocessing stays in C#).</summary>
     public IFeatureExtractor OnOnnx(InferenceSettings inference)
     {
-        var (bytes, _) = OnnxModels.Build(this, Source);
-        var device = OnnxDevices.Resolve(inference.Device);
-        var session = new OnnxSession(OnnxDevices.CreateSession(bytes, device, inference.Threads), $"{Info.Network} (in memory)", device.Provider);
-        return new OnnxFmnistExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(device.Provider)}" });
+        var session = OnnxModels.InMemory(this, Source, inference);
+        return new OnnxFmnistExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(session.Provider)}" });
     }
 
     public void Dispose() => _net.Dispose();

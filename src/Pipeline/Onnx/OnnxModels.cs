@@ -98,6 +98,15 @@ public static class OnnxModels
         return (g.Model(meta).ToByteArray(), g.Graph.Node.Count);
     }
 
+    /// <summary>A session on <paramref name="model"/>'s graph built in memory, on the device of <paramref name="inference"/>
+    /// (a network that is not a registry checkpoint, e.g. a feature extractor, running on ONNX Runtime).</summary>
+    public static OnnxSession InMemory(IOnnxExportable model, OnnxSource source, InferenceSettings inference)
+    {
+        var (bytes, _) = Build(model, source);
+        var device = OnnxDevices.Resolve(inference.Device);
+        return new OnnxSession(OnnxDevices.CreateSession(bytes, device, inference.Threads), $"{source.Description} (in memory)", device.Provider);
+    }
+
     /// <summary>Writes <paramref name="model"/> (opened from <paramref name="checkpoint"/>) to <paramref name="outPath"/>
     /// atomically, then compares ONNX Runtime's output with TorchSharp's on seeded inputs.</summary>
     public static OnnxExportReport Export(IOnnxExportable model, IModel opened, string checkpoint, string outPath, int parityInputs = 64) =>
