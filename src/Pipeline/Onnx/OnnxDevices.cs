@@ -1,7 +1,7 @@
 // Where exported networks run (docs/deploy.md §4): the engine (TorchSharp or ONNX Runtime) and, for
-// ONNX Runtime, the execution provider. `--device auto` takes the first usable of DirectML (Windows),
-// CUDA, CPU. The resolution is a pure function of the providers the loaded ONNX Runtime build offers
-// and the operating system, so every rule is testable on a CPU-only Linux machine.
+// ONNX Runtime, the execution provider. `--device auto` takes the first of DirectML (Windows), CUDA, CPU
+// that the build offers and that starts. The candidates are a pure function of the providers the loaded
+// ONNX Runtime build offers and the operating system, so every rule is testable on a CPU-only Linux machine.
 using Microsoft.ML.OnnxRuntime;
 
 namespace Gen.Pipeline.Onnx;
@@ -49,7 +49,7 @@ public static class OnnxDevices
 
     public static readonly string[] Devices = ["auto", "cpu", "cuda", "dml"];
 
-    private const string CudaNeed = "an NVIDIA GPU with CUDA 12 and cuDNN 9, and Gen built with -p:GenOnnxRuntime=cuda (docs/deploy.md §4)";
+    private const string CudaNeed = "an NVIDIA GPU with the CUDA 13 runtime libraries (cuBLAS, cuDNN 9), and Gen built with -p:GenOnnxRuntime=cuda (docs/deploy.md §4)";
     private const string DmlNeed = "Windows 10/11 with a DirectX 12 GPU, and Gen built on Windows with -p:GenOnnxRuntime=directml (docs/deploy.md §4)";
 
     /// <summary>The engine measured faster on this kind of machine for each role (docs/deploy.md §5; bench/onnx/run.sh,
@@ -66,43 +66,65 @@ public static class OnnxDevices
 
     public static IReadOnlySet<string> Offered() => OrtEnv.Instance().GetAvailableProviders().ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>The device for a request, on this build and operating system.</summary>
-    public static OnnxDevice Resolve(string requested) => Resolve(requested, Offered(), OperatingSystem.IsWindows());
+    /// <summary>The device for a request, on this build and operating system (auto: the first candidate).</summary>
+    public static OnnxDevice Resolve(string requested) => Candidates(requested, Offered(), OperatingSystem.IsWindows())[0];
+
+    /// <summary>The device for a request given the offered providers and the OS (auto: the first candidate).</summary>
+    public static OnnxDevice Resolve(string requested, IReadOnlySet<string> offered, bool isWindows) => Candidates(requested, offered, isWindows)[0];
 
     /// <summary>
-    /// The device for a request given the offered providers and the OS: cpu always; cuda and dml only
-    /// when offered (dml only on Windows); auto = DirectML → CUDA → CPU. A request that cannot be met is
-    /// a one-line error naming what to install or build.
+    /// The devices to try for a request, in order, given the offered providers and the OS: cpu always;
+    /// cuda and dml only when offered (dml only on Windows); auto = DirectML, CUDA, then CPU, each GPU
+    /// provider only when offered. A request that cannot be met is a one-line error naming what to
+    /// install or build.
     /// </summary>
-    public static OnnxDevice Resolve(string requested, IReadOnlySet<string> offered, bool isWindows)
+    public static IReadOnlyList<OnnxDevice> Candidates(string requested, IReadOnlySet<string> offered, bool isWindows)
     {
         switch (requested)
         {
             case "cpu":
-                return new OnnxDevice("cpu", Cpu);
+                return [new OnnxDevice("cpu", Cpu)];
             case "cuda":
                 if (!offered.Contains(Cuda))
                     throw new GenInputException($"--device cuda: this build of gen has no CUDA execution provider; it needs {CudaNeed}, or use --device cpu");
-                return new OnnxDevice("cuda", Cuda);
+                return [new OnnxDevice("cuda", Cuda)];
             case "dml":
                 if (!isWindows)
                     throw new GenInputException("--device dml: DirectML runs only on Windows; on Linux use --device cuda (NVIDIA GPU) or --device cpu");
                 if (!offered.Contains(DirectML))
                     throw new GenInputException($"--device dml: this build of gen has no DirectML execution provider; it needs {DmlNeed}, or use --device cpu");
-                return new OnnxDevice("dml", DirectML);
+                return [new OnnxDevice("dml", DirectML)];
             case "auto":
-                if (isWindows && offered.Contains(DirectML)) return new OnnxDevice("dml", DirectML);
-                if (offered.Contains(Cuda)) return new OnnxDevice("cuda", Cuda);
-                return new OnnxDevice("cpu", Cpu);
+                var list = new List<OnnxDevice>();
+                if (isWindows && offered.Contains(DirectML)) list.Add(new OnnxDevice("dml", DirectML));
+                if (offered.Contains(Cuda)) list.Add(new OnnxDevice("cuda", Cuda));
+                list.Add(new OnnxDevice("cpu", Cpu));
+                return list;
             default:
                 throw new GenInputException($"unknown --device '{requested}'; use cpu, cuda, dml or auto");
         }
     }
 
+    /// <summary>
+    /// A session for the request: each candidate device in turn. With --device auto, a GPU provider that the
+    /// build offers but that cannot start here (no GPU, missing CUDA libraries) falls through to the next
+    /// candidate, CPU last; an explicit GPU device that cannot start is a one-line error.
+    /// </summary>
+    public static (InferenceSession Session, OnnxDevice Device) CreateSession(byte[] model, string requested, int threads)
+    {
+        var candidates = Candidates(requested, Offered(), OperatingSystem.IsWindows());
+        for (int i = 0; ; i++)
+        {
+            try { return (StartSession(model, candidates[i], threads), candidates[i]); }
+            catch (GenInputException) when (requested == "auto" && i < candidates.Count - 1) { }
+        }
+    }
+
     /// <summary>A session on <paramref name="device"/>. A GPU provider that is offered but cannot start (no GPU,
     /// missing CUDA libraries) is a one-line error.</summary>
-    public static InferenceSession CreateSession(byte[] model, OnnxDevice device, int threads)
+    private static InferenceSession StartSession(byte[] model, OnnxDevice device, int threads)
     {
+        QuietNativeLog();
         var options = new SessionOptions();
         try
         {
@@ -123,11 +145,20 @@ public static class OnnxDevices
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
             options.Dispose();
-            throw new GenInputException($"--device {device.Name}: ONNX Runtime could not start {device.Provider} ({e.Message.Split('\n')[0]}); check the GPU driver and libraries (docs/deploy.md §4), or use --device cpu");
+            throw new GenInputException($"--device {device.Name}: ONNX Runtime could not start {device.Provider} ({e.Message.Split('\n')[0]}); check the GPU driver and {(device.Name == "cuda" ? "the CUDA 13 and cuDNN 9 libraries" : "DirectX 12")} (docs/deploy.md §4), or use --device cpu");
         }
         try { return new InferenceSession(model, options); }
         finally { options.Dispose(); }
     }
+
+    /// <summary>ONNX Runtime's own log goes to stderr at warning level; Gen reports failures in its one-line
+    /// errors, so the native log is kept to fatal messages.</summary>
+    private static void QuietNativeLog()
+    {
+        if (Interlocked.Exchange(ref _quiet, 1) == 0) OrtEnv.Instance().EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+    }
+
+    private static int _quiet;
 
     /// <summary>"cpu", "cuda" or "dml" for a provider name (the name itself for others).</summary>
     public static string Short(string provider) => provider switch { Cpu => "cpu", Cuda => "cuda", DirectML => "dml", _ => provider };

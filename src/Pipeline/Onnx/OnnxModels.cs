@@ -103,8 +103,8 @@ public static class OnnxModels
     public static OnnxSession InMemory(IOnnxExportable model, OnnxSource source, InferenceSettings inference)
     {
         var (bytes, _) = Build(model, source);
-        var device = OnnxDevices.Resolve(inference.Device);
-        return new OnnxSession(OnnxDevices.CreateSession(bytes, device, inference.Threads), $"{source.Description} (in memory)", device.Provider);
+        var (session, device) = OnnxDevices.CreateSession(bytes, inference.Device, inference.Threads);
+        return new OnnxSession(session, $"{source.Description} (in memory)", device.Provider);
     }
 
     /// <summary>Writes <paramref name="model"/> (opened from <paramref name="checkpoint"/>) to <paramref name="outPath"/>
@@ -167,9 +167,9 @@ public static class OnnxModels
                               InferenceSettings? inference = null)
     {
         if (!File.Exists(path)) throw new GenInputException($"ONNX model '{path}' does not exist; check the path (gen export writes one)");
-        var device = OnnxDevices.Resolve((inference ?? InferenceSettings.Default).Device);
         InferenceSession session;
-        try { session = OnnxDevices.CreateSession(File.ReadAllBytes(path), device, inference?.Threads ?? 0); }
+        OnnxDevice device;
+        try { (session, device) = OnnxDevices.CreateSession(File.ReadAllBytes(path), (inference ?? InferenceSettings.Default).Device, inference?.Threads ?? 0); }
         catch (OnnxRuntimeException e)
         {
             throw new GenInputException($"'{path}' is not an ONNX model ONNX Runtime can load ({e.Message.Split('\n')[0]}); pass a file written by gen export");
@@ -180,8 +180,7 @@ public static class OnnxModels
     /// <summary>A model graph built in memory (for --engine onnx), opened on the chosen device.</summary>
     public static IModel Open(byte[] model, string source, IReadOnlyDictionary<string, OnnxOpener> roles, JsonObject? sampleSettings, InferenceSettings inference)
     {
-        var device = OnnxDevices.Resolve(inference.Device);
-        var session = OnnxDevices.CreateSession(model, device, inference.Threads);
+        var (session, device) = OnnxDevices.CreateSession(model, inference.Device, inference.Threads);
         return OpenSession(new OnnxSession(session, source, device.Provider), roles, sampleSettings);
     }
 

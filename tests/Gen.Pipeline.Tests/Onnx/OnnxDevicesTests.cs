@@ -21,6 +21,11 @@ public sealed class OnnxDevicesTests
         Assert.Equal("cpu", OnnxDevices.Resolve("auto", WithDml, isWindows: false).Name);
         Assert.Equal("cpu", OnnxDevices.Resolve("auto", CpuOnly, isWindows: true).Name);
         Assert.Equal(OnnxDevices.DirectML, OnnxDevices.Resolve("auto", WithDml, isWindows: true).Provider);
+        // Every candidate in order: a GPU provider that cannot start falls through to the next, CPU last.
+        Assert.Equal(["dml", "cuda", "cpu"], OnnxDevices.Candidates("auto", All, isWindows: true).Select(d => d.Name));
+        Assert.Equal(["cuda", "cpu"], OnnxDevices.Candidates("auto", All, isWindows: false).Select(d => d.Name));
+        Assert.Equal(["cpu"], OnnxDevices.Candidates("auto", CpuOnly, isWindows: true).Select(d => d.Name));
+        Assert.Equal(["cuda"], OnnxDevices.Candidates("cuda", All, isWindows: false).Select(d => d.Name));   // explicit: no fallback
     }
 
     [Fact]
