@@ -26,6 +26,15 @@ for what, batch in [("edm-sampling", 64), ("edm-sampling", 256), ("classifier", 
 t, o, r = ratio_rows("open-and-16", "seconds")
 print(f"| open + first 16 images (s, median) | {statistics.median(t):.2f} | {statistics.median(o):.2f} | "
       + ", ".join(f"{x:.2f}×" for x in r) + " (time ratio) |")
+chunks = [r for r in rows if r["what"] == "edm-chunks"]
+if chunks:
+    arms = sorted({r["arm"] for r in chunks}, key=lambda a: (a != "torch", int(a[5:]) if a != "torch" else 0))
+    torch_by_round = {r["round"]: r["images_per_s"] for r in chunks if r["arm"] == "torch"}
+    for a in arms:
+        sel = sorted((r for r in chunks if r["arm"] == a), key=lambda r: r["round"])
+        vals = ", ".join(f"{r['images_per_s']:.2f}" for r in sel)
+        ratio = "" if a == "torch" else " (" + ", ".join(f"{r['images_per_s'] / torch_by_round[r['round']]:.2f}×" for r in sel) + ")"
+        print(f"| EDM sampling batch 256, {a} (images/s per round) | {vals}{ratio} | | |")
 rss = {}
 for e in ("torch", "onnx"):
     f = d / f"rss-{e}.txt"

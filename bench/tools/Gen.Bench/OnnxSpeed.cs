@@ -6,6 +6,8 @@
 //   - open + first 16 images: the latency a user sampling a small grid feels (open the checkpoint, build
 //     the graph and session for ONNX, sample 16 images);
 //   - the bundled Fashion-MNIST extractor on 2,000 test images (batch 250): images/s;
+//   - chunks: EDM sampling of 256 images at batch 256, TorchSharp against ONNX Runtime run in passes of
+//     32, 64, 128 and 256 rows (OnnxDenoiser.MaxBatch);
 //   - the FID Inception (random weights of the same shape and cost as the real ones, which are not served
 //     here; `gen-bench inception-weights`) on 200 test images (batch 50, pool3 + IS logits): images/s.
 // JSON lines on stdout; bench/onnx/run.sh adds peak RSS from separate processes.
@@ -65,6 +67,20 @@ public static class OnnxSpeed
                     images.Dispose();
                     Line(new { what = "edm-sampling", round, engine, batch, images_per_s = stats.ImagesPerSecond, seconds = stats.Seconds, model = sampler.Description });
                 }
+
+            if (parts.Contains("chunks"))
+            {
+                string[] arms = ["torch", "onnx-32", "onnx-64", "onnx-128", "onnx-256"];
+                foreach (string arm in round % 2 == 1 ? arms : arms.Reverse())
+                {
+                    using var sampler = (DiffusionSamplerBase)Open<IImageSampler>(arm == "torch" ? "torch" : "onnx", edm, "sample");
+                    IEdmDenoiser d = sampler.Denoiser is OnnxDenoiser od ? new OnnxDenoiser(od.Session, od.Config) { MaxBatch = int.Parse(arm[5..]) } : sampler.Denoiser;
+                    var seeds = Enumerable.Range(0, 256).Select(i => (long)i).ToList();
+                    var (images, stats) = DiffusionSampler.Sample(d, seeds, new SampleOptions { Batch = 256 });
+                    images.Dispose();
+                    Line(new { what = "edm-chunks", round, arm, batch = 256, images_per_s = stats.ImagesPerSecond, seconds = stats.Seconds });
+                }
+            }
 
             foreach (string engine in !parts.Contains("classifier") ? [] : round % 2 == 1 ? engines : engines.Reverse())
             {

@@ -120,6 +120,11 @@ public sealed class OnnxDenoiser : IEdmDenoiser, IDisposable
     public DiffusionConfig Config { get; }
     public OnnxSession Session => _session;
 
+    /// <summary>Rows per ONNX Runtime pass: larger sampler batches are split (docs/deploy.md §6: of passes of 32, 64,
+    /// 128 and 256 rows at sampler batch 256, 32 had the best mean over two rounds; the differences are near the
+    /// machine's noise; bench/RESULTS.md).</summary>
+    public int MaxBatch { get; init; } = 32;
+
     public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, CascadeInput? stage = null)
     {
         using var scope = NewDisposeScope();
@@ -132,7 +137,7 @@ public sealed class OnnxDenoiser : IEdmDenoiser, IDisposable
             inputs[DenoiserOnnx.Stage] = stage?.StageVector ?? throw new ArgumentException("a cascade denoiser needs the stage vector");
             inputs[DenoiserOnnx.SigmaAug] = stage.SigmaAug ?? zeros(b);
         }
-        return _session.Run(inputs).to(x.dtype).MoveToOuterDisposeScope();
+        return _session.Run(inputs, MaxBatch).to(x.dtype).MoveToOuterDisposeScope();
     }
 
     public void Dispose() => _session.Dispose();

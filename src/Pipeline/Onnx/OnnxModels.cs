@@ -39,6 +39,22 @@ public sealed class OnnxSession(InferenceSession session, string source, string 
     /// <summary>One forward pass; inputs by name (converted to float32), the first output back as a tensor.</summary>
     public Tensor Run(IReadOnlyDictionary<string, Tensor> inputs) => OnnxModels.Run(Session, inputs);
 
+    /// <summary>As <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>, in passes of at most <paramref name="maxBatch"/>
+    /// rows (every input's first axis is the batch), the outputs concatenated.</summary>
+    public Tensor Run(IReadOnlyDictionary<string, Tensor> inputs, int maxBatch)
+    {
+        long b = inputs.Values.First().shape[0];
+        if (b <= maxBatch) return Run(inputs);
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < b; start += maxBatch)
+        {
+            long n = Math.Min(maxBatch, b - start);
+            parts.Add(Run(inputs.ToDictionary(kv => kv.Key, kv => kv.Value.narrow(0, start, n))));
+        }
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+
     public void Dispose() => Session.Dispose();
 }
 

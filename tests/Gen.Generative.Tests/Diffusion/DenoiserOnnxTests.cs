@@ -114,6 +114,26 @@ public sealed class DenoiserOnnxTests
     }
 
     [Fact]
+    public void OnnxDenoiser_SplitsLargeBatchesIntoPasses_SameResult()
+    {
+        using var tmp = new TempDir();
+        var (sampler, ckpt) = Saved(tmp, labelDim: 3, cascade: [4, 8]);
+        using var _ = sampler;
+        var (bytes, _) = OnnxModels.Build(sampler, sampler, ckpt);
+        using var session = new OnnxSession(new InferenceSession(bytes), "test", OnnxDevices.Cpu);
+        using var whole = new OnnxDenoiser(session, sampler.Config) { MaxBatch = 100 };
+        var passes = new OnnxDenoiser(session, sampler.Config) { MaxBatch = 3 };   // 10 rows in passes of 3, 3, 3, 1
+        using var scope = NewDisposeScope();
+        using var g = new Generator(4);
+        var x = DenoiserOnnx.ParityInputs(sampler.Config, 10, 4, g);
+        var stage = new CascadeInput(x[DenoiserOnnx.Cond], x[DenoiserOnnx.Stage], x[DenoiserOnnx.SigmaAug]);
+        Tensor a = whole.Denoise(x[DenoiserOnnx.X], x[DenoiserOnnx.Sigma], x[DenoiserOnnx.ClassLabels], stage);
+        Tensor b = passes.Denoise(x[DenoiserOnnx.X], x[DenoiserOnnx.Sigma], x[DenoiserOnnx.ClassLabels], stage);
+        Assert.Equal(a.shape, b.shape);
+        Assert.True(a.allclose(b, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
     public void OnnxDenoiser_RefusesAGraphWhoseInputsDoNotMatchTheConfig()
     {
         using var tmp = new TempDir();
