@@ -28,8 +28,9 @@ sample_fid() {
   local series="$1" tag="$2" ckpt="$3" n="$4" seed="$5"; shift 5
   local dir="$OUT/$tag"
   rm -rf "$dir"
-  "$BIN/gen" sample "$ckpt" --n "$n" --seed "$seed" --out "$dir" --threads "$THREADS" --batch 250 --json "$@" > "$dir.sample.json"
-  "$BIN/gen" fid "$dir" fashion-mnist:test --extractor fmnist --threads "$THREADS" --json > "$dir.fid.json"
+  # --engine: TorchSharp unless ENGINE says otherwise, as when the figures in bench/RESULTS.md were measured.
+  "$BIN/gen" sample "$ckpt" --n "$n" --seed "$seed" --out "$dir" --threads "$THREADS" --batch 250 --engine "${ENGINE:-torch}" --json "$@" > "$dir.sample.json"
+  "$BIN/gen" fid "$dir" fashion-mnist:test --extractor fmnist --threads "$THREADS" --engine "${ENGINE:-torch}" --json > "$dir.fid.json"
   /usr/bin/python3 - "$series" "$tag" "$dir" "$*" >> "$RESULTS/fid.jsonl" <<'PY'
 import json, sys
 series, tag, d, opts = sys.argv[1:5]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # bench/metrics/evalgen.sh: the one-pass evaluation (gen eval-gen) of docs/methods/metrics.md.
+# Every gen call pins --engine torch: these figures are TorchSharp's (bench/onnx/run.sh compares the engines).
 #   cost     what the metrics cost after extraction, 10k vs 10k Inception-width (2048-d) random features:
 #            the k-NN metrics (three 10k×10k float64 distance passes), KID, covariances + Fréchet
 #   speed    gen eval-gen --metrics fid,kid,is,pr,dc against gen fid alone on the same inputs, interleaved
@@ -45,7 +46,7 @@ if [[ "$what" == all || "$what" == speed ]]; then
   W="$OUT/inception-random.safetensors"
   [ -f "$W" ] || $BENCH inception-weights --out "$W" > /dev/null
   SHA=$(sha256sum "$W" | cut -d' ' -f1)
-  X=(--extractor inception --weights "$W" --weights-sha256 "$SHA" --dtype "$DTYPE" --threads "$THREADS")
+  X=(--engine torch --extractor inception --weights "$W" --weights-sha256 "$SHA" --dtype "$DTYPE" --threads "$THREADS")
   for r in $(seq 1 "$ROUNDS"); do
     t0=$(date +%s.%N); l0=$(load)
     $GEN fid fashion-mnist:train fashion-mnist:test --n "$SPEED_N" "${X[@]}" --json > "$OUT/fid.json" 2> /dev/null
@@ -61,17 +62,17 @@ fi
 
 if [[ "$what" == all || "$what" == quality ]]; then
   say "## quality table: N = $N generated/anchor images vs the 10,000 test images, extractor fmnist, bootstrap 200"
-  [ -d "$OUT/edm-n18" ] && [ "$(ls "$OUT/edm-n18" | wc -l)" = "$N" ] || { rm -rf "$OUT/edm-n18"; $GEN sample --n "$N" --seed 0 --steps 18 --out "$OUT/edm-n18" --threads "$THREADS" > /dev/null; }
+  [ -d "$OUT/edm-n18" ] && [ "$(ls "$OUT/edm-n18" | wc -l)" = "$N" ] || { rm -rf "$OUT/edm-n18"; $GEN sample --engine torch --n "$N" --seed 0 --steps 18 --out "$OUT/edm-n18" --threads "$THREADS" > /dev/null; }
   [ -d "$OUT/anchors/up8" ] || $DIFF anchors --out "$OUT/anchors" > /dev/null
   for row in "edm-n18:$OUT/edm-n18" "train:$OUT/anchors/train10k" "up16:$OUT/anchors/up16" "up8:$OUT/anchors/up8"; do
     name=${row%%:*}; dir=${row#*:}
-    $GEN eval-gen "$dir" fashion-mnist:test --n "$N" --extractor fmnist --metrics fid,pr,dc --bootstrap 200 --threads "$THREADS" --json > "$OUT/q-$name.json" 2> /dev/null
+    $GEN eval-gen "$dir" fashion-mnist:test --engine torch --n "$N" --extractor fmnist --metrics fid,pr,dc --bootstrap 200 --threads "$THREADS" --json > "$OUT/q-$name.json" 2> /dev/null
     say "$(python3 -c "
 import json,sys
 d=json.load(open('$OUT/q-$name.json'))
 print('$name'.ljust(8), ' | '.join('%s %.4f [%.4f, %.4f]' % (v['name'], v['value'], v['low'], v['high']) for v in d['values']), '| N = %d vs %d' % (d['a']['n'], d['b']['n']))")"
   done
   say "## FD-FMNIST against N (the same $N samples)"
-  $GEN fid "$OUT/edm-n18" fashion-mnist:test --extractor fmnist --n-curve 250,400,600,800,1000 --threads "$THREADS" 2> /dev/null | tee -a "$LOG"
+  $GEN fid "$OUT/edm-n18" fashion-mnist:test --engine torch --extractor fmnist --n-curve 250,400,600,800,1000 --threads "$THREADS" 2> /dev/null | tee -a "$LOG"
 fi
 say "# done $(date -u +%FT%TZ), load $(load)"

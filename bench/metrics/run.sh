@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # bench/metrics: FID throughput Gen vs Debian's Python torch (same network, same formula weights, same CPU,
+# Every gen call pins --engine torch: these figures are TorchSharp's (bench/onnx/run.sh compares the engines).
 # same run, interleaved), bf16 vs fp32 extraction (speed and FID change), RSS against N, and the matrix
 # square root (libtorch vs MathNet). Results: bench/metrics/results/<time>.txt (+ JSON lines).
 #
@@ -43,7 +44,7 @@ W=(--extractor inception --weights "$TMP/formula.legacy.pth" --weights-sha256 "$
 
 gen_pass() {   # name dtype split n
   local t0 t1; t0=$(date +%s.%N); local l0; l0=$(load)
-  /usr/bin/time -f "%M" -o "$TMP/rss" $GEN stats "fashion-mnist:$3" --n "$4" "${W[@]}" --dtype "$2" --out "$TMP/$1.npz" --force > /dev/null 2> "$TMP/err" || { cat "$TMP/err"; exit 1; }
+  /usr/bin/time -f "%M" -o "$TMP/rss" $GEN stats --engine torch "fashion-mnist:$3" --n "$4" "${W[@]}" --dtype "$2" --out "$TMP/$1.npz" --force > /dev/null 2> "$TMP/err" || { cat "$TMP/err"; exit 1; }
   t1=$(date +%s.%N)
   say "$(printf '%-22s N=%-5d %7.1f s  %6.2f img/s  rss %6d MB  load %s -> %s' "$1" "$4" "$(echo "$t1 - $t0" | bc)" "$(echo "$4 / ($t1 - $t0)" | bc -l)" $(( $(cat "$TMP/rss") / 1024 )) "$l0" "$(load)")"
 }
@@ -78,11 +79,11 @@ fi
 if [ "${RSS:-1}" = 1 ]; then
 say "## RSS against N (memory bounded by the batch, not by N)"
 for n in 2000 10000; do
-  /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats fashion-mnist:train --n $n --extractor fmnist --fmnist-weights assets/metrics/fmnist_extractor.safetensors --out "$TMP/f$n.npz" --force --threads "$THREADS" > /dev/null 2>&1
+  /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats --engine torch fashion-mnist:train --n $n --extractor fmnist --fmnist-weights assets/metrics/fmnist_extractor.safetensors --out "$TMP/f$n.npz" --force --threads "$THREADS" > /dev/null 2>&1
   say "fmnist extractor, N=$n: max RSS $(( $(cut -d' ' -f1 "$TMP/rss") / 1024 )) MB, $(cut -d' ' -f2 "$TMP/rss") s"
 done
 for n in ${RSS_INCEPTION_N:-2000 10000}; do
-  GEN_MALLOC_TRACE=40 /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats fashion-mnist:test --n $n "${W[@]}" --out "$TMP/i$n.npz" --force > /dev/null 2> "$TMP/err"
+  GEN_MALLOC_TRACE=40 /usr/bin/time -f "%M %e" -o "$TMP/rss" $GEN stats --engine torch fashion-mnist:test --n $n "${W[@]}" --out "$TMP/i$n.npz" --force > /dev/null 2> "$TMP/err"
   say "inception extractor fp32 (batch 50), N=$n: max RSS $(( $(cut -d' ' -f1 "$TMP/rss") / 1024 )) MB, $(cut -d' ' -f2 "$TMP/rss") s"
   grep '^malloc-trace' "$TMP/err" | sed 's/^/  /' | tee -a "$LOG"
 done
