@@ -109,6 +109,29 @@ public sealed class SampleArgumentTests
         Assert.NotEqual(File.ReadAllBytes(tmp.File("a/000003.png")), File.ReadAllBytes(tmp.File("a/000004.png")));
     }
 
+    /// <summary>Every sampler of the catalogue: the same seeds give the same bytes, the NFE follows the sampler,
+    /// and the samplers give different images (they integrate differently at few steps).</summary>
+    [Fact]
+    public void Samplers_DeterministicBySeed_NfePerSampler()
+    {
+        using var tmp = new TempDir();
+        var images = new Dictionary<string, double[]>();
+        static double[] Pixels(string npz) => Gen.Metrics.Stats.Npz.Read(npz)["arr_0"].Data;
+        foreach (var (name, nfe) in new[] { ("heun", 7), ("euler", 4), ("dpmpp-2m", 4), ("euler-a", 4) })
+        {
+            var a = Cli.Run("sample", "--sampler", name, "--steps", "4", "--seeds", "1-2", "--npz", tmp.File($"{name}-a.npz"), "--threads", "2", "--json");
+            Assert.True(a.ExitCode == 0, a.Err);
+            var stage = JsonNode.Parse(a.Out)!["stages"]![0]!;
+            Assert.Equal(name, stage["sampler"]!.GetValue<string>());
+            Assert.Equal(nfe, stage["nfe"]!.GetValue<int>());
+            var b = Cli.Run("sample", "--sampler", name, "--steps", "4", "--seeds", "1-2", "--npz", tmp.File($"{name}-b.npz"), "--threads", "2");
+            Assert.True(b.ExitCode == 0, b.Err);
+            images[name] = Pixels(tmp.File($"{name}-a.npz"));
+            Assert.Equal(images[name], Pixels(tmp.File($"{name}-b.npz")));
+        }
+        Assert.Equal(4, images.Values.Select(v => string.Join(",", v)).Distinct().Count());
+    }
+
     [Theory]
     [InlineData(new[] { "--steps", "2", "--stage-steps", "2" }, "not both")]
     [InlineData(new[] { "--stage-steps", "2,2" }, "one stage")]
@@ -116,6 +139,9 @@ public sealed class SampleArgumentTests
     [InlineData(new[] { "--n", "0" }, "--n")]
     [InlineData(new[] { "--class", "3", "--steps", "1" }, "class-conditional")]
     [InlineData(new[] { "--steps", "0" }, "between 1 and 1000")]
+    [InlineData(new[] { "--sampler", "ddim", "--steps", "2" }, "unknown --sampler")]
+    [InlineData(new[] { "--sampler", "euler", "--churn", "1", "--steps", "2" }, "heun sampler only")]
+    [InlineData(new[] { "--sampler", "heun,euler", "--steps", "2" }, "one per cascade stage")]
     public void BadArguments_OneLine_ExitTwo(string[] args, string expected)
     {
         var r = Cli.Run(["sample", .. args]);

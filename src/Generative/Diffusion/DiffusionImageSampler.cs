@@ -62,7 +62,7 @@ public abstract class DiffusionSamplerBase : IImageSampler, IModel
             if (_last is not { } s) return o;
             var stages = new JsonArray();
             for (int i = 0; i < s.Resolutions.Length; i++)
-                stages.Add(new JsonObject { ["resolution"] = s.Resolutions[i], ["steps"] = s.Steps[i], ["nfe"] = s.NfePerStage[i] });
+                stages.Add(new JsonObject { ["resolution"] = s.Resolutions[i], ["steps"] = s.Steps[i], ["nfe"] = s.NfePerStage[i], ["sampler"] = s.Samplers?[i] ?? "heun" });
             o["stages"] = stages;
             o["nfe_full_res_equivalent"] = s.FullResEquivalentNfe;
             string per = string.Join(", ", s.Resolutions.Select((r, i) => $"{r}²: {s.NfePerStage[i]} ({s.Steps[i]} steps)"));

@@ -13,7 +13,8 @@ namespace Gen.Generative.Diffusion;
 
 public sealed record SampleOptions
 {
-    public int[]? StageSteps { get; init; }     // Heun steps per stage; null = DefaultSteps
+    public int[]? StageSteps { get; init; }     // steps per stage; null = DefaultSteps
+    public SolverKind[]? Samplers { get; init; }   // one solver for every stage, or one per stage; null = Heun
     public double SigmaStart { get; init; } = 2.0;   // docs/methods/diffusion.md §3.4: refine stages start at σ = 2
     public double SigmaAug { get; init; }       // σ_aug of the condition at inference (docs/methods/diffusion.md §3.4: default 0)
     public int? ClassIndex { get; init; }       // conditional models: fixed class; null = seed mod classes
@@ -28,7 +29,7 @@ public sealed record SampleOptions
 }
 
 public sealed record SampleStats(int[] Resolutions, int[] Steps, int[] NfePerStage, double FullResEquivalentNfe,
-                                 int Images, double Seconds)
+                                 int Images, double Seconds, string[]? Samplers = null)
 {
     public double ImagesPerSecond => Images / Math.Max(Seconds, 1e-12);
 }
@@ -36,6 +37,9 @@ public sealed record SampleStats(int[] Resolutions, int[] Steps, int[] NfePerSta
 public static class DiffusionSampler
 {
     /// <summary>Checks options against the model; every fault is a one-line GenInputException.</summary>
+    /// <summary>The solver of stage <paramref name="s"/>.</summary>
+    public static SolverKind SolverOf(SampleOptions o, int s) => o.Samplers is not { Length: > 0 } k ? SolverKind.Heun : k.Length == 1 ? k[0] : k[s];
+
     public static int[] Validate(DiffusionConfig c, SampleOptions o, int count)
     {
         if (count <= 0) throw new GenInputException($"--n must be at least 1, got {count}");
@@ -58,6 +62,10 @@ public static class DiffusionSampler
             throw new GenInputException($"--sigma-start must be in ({c.SigmaMin}, {c.SigmaMax}], got {o.SigmaStart}");
         if (!(o.SigmaAug >= 0)) throw new GenInputException($"--sigma-aug must be ≥ 0, got {o.SigmaAug}");
         if (o.Churn.SChurn < 0 || !(o.Churn.SNoise > 0)) throw new GenInputException("--churn must be ≥ 0 and S_noise positive");
+        if (o.Samplers is { Length: > 1 } solvers && solvers.Length != c.Stages)
+            throw new GenInputException($"--sampler takes one name or one per cascade stage ({c.Stages} for this checkpoint), got {solvers.Length}");
+        if (o.Churn.SChurn > 0 && Enumerable.Range(0, c.Stages).Any(s => SolverOf(o, s) != SolverKind.Heun))
+            throw new GenInputException("--churn applies to the heun sampler only; drop --churn or use --sampler heun");
         return steps;
     }
 
@@ -80,7 +88,8 @@ public static class DiffusionSampler
         int[] steps = Validate(c, o, seeds.Count);
         int[] res = Enumerable.Range(0, c.Stages).Select(c.StageResolution).ToArray();
         bool guided = c.LabelDim > 0 && o.Guidance != 1;
-        var (nfe, eq) = LowDiffCascade.Cost(res, steps, c.Resolution, guided);
+        var solvers = Enumerable.Range(0, c.Stages).Select(s => SolverOf(o, s)).ToArray();
+        var (nfe, eq) = LowDiffCascade.Cost(res, steps, c.Resolution, guided, solvers);
         var parts = new List<Tensor>();
         var clock = new Stopwatch();
         try
@@ -104,7 +113,7 @@ public static class DiffusionSampler
             }
             Tensor all = cat(parts, 0);
             all.DetachFromDisposeScope();
-            return (all, new SampleStats(res, steps, nfe, eq, seeds.Count, clock.Elapsed.TotalSeconds));
+            return (all, new SampleStats(res, steps, nfe, eq, seeds.Count, clock.Elapsed.TotalSeconds, solvers.Select(Solvers.Name).ToArray()));
         }
         finally
         {
@@ -161,7 +170,7 @@ public static class DiffusionSampler
                     }
                 }
                 Denoiser d = Guided(model, labels, stage, o.Guidance, b);
-                Tensor next = HeunSampler.Sample(d, x, t, o.Churn, gens, cancel);
+                Tensor next = Solvers.Sample(SolverOf(o, s), d, x, t, o.Churn, gens, cancel);
                 prev?.Dispose();
                 prev = next;
             }

@@ -62,11 +62,14 @@ public sealed record DiffusionParams : TrainParams
 /// <summary>Sampler options of a diffusion checkpoint (`gen sample`, the sample stage).</summary>
 public sealed record DiffusionSampleSettings
 {
-    [Param("Heun steps of an EDM checkpoint (default 18 = 35 NFE)")]
+    [Param("Steps of an EDM checkpoint (default 18 = 35 NFE with Heun)")]
     public int? Steps { get; init; }
 
-    [Param("Heun steps per cascade stage of a LowDiff checkpoint (default 18,8,6)")]
+    [Param("Steps per cascade stage of a LowDiff checkpoint (default 18,8,6)")]
     public int[]? StageSteps { get; init; }
+
+    [Param("Sampler: heun (default), euler, dpmpp-2m or euler-a; a LowDiff checkpoint takes one per stage too (e.g. dpmpp-2m,heun,heun)")]
+    public string? Sampler { get; init; }
 
     [Param("LowDiff: noise level at which each refine stage starts")]
     public double SigmaStart { get; init; } = 2.0;         // docs/methods/diffusion.md §3
@@ -107,6 +110,7 @@ public sealed record DiffusionSampleSettings
         return new SampleOptions
         {
             StageSteps = Steps is { } st ? [st] : StageSteps,
+            Samplers = Sampler?.Split(',').Select(Solvers.Parse).ToArray(),
             SigmaStart = SigmaStart,
             SigmaAug = SigmaAug,
             ClassIndex = Class,

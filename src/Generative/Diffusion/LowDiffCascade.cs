@@ -49,10 +49,12 @@ public static class LowDiffCascade
         return v.MoveToOuterDisposeScope();
     }
 
-    /// <summary>NFE of each stage for Heun step counts, and the 32²-equivalent total Σ NFE_s·(r_s/R)².</summary>
-    public static (int[] Nfe, double FullEquivalent) Cost(int[] resolutions, int[] steps, int fullResolution, bool guided = false)
+    /// <summary>NFE of each stage for its step count and solver (Heun when none is given), and the 32²-equivalent
+    /// total Σ NFE_s·(r_s/R)².</summary>
+    public static (int[] Nfe, double FullEquivalent) Cost(int[] resolutions, int[] steps, int fullResolution, bool guided = false,
+                                                          SolverKind[]? solvers = null)
     {
-        var nfe = steps.Select(KarrasSchedule.Nfe).ToArray();
+        var nfe = steps.Select((n, s) => Solvers.Nfe(solvers?[s] ?? SolverKind.Heun, n)).ToArray();
         double eq = 0;
         for (int s = 0; s < nfe.Length; s++)
         {
