@@ -63,7 +63,7 @@ public static class Extractors
         bool onOnnx = inceptionEngine.UsesOnnx(InceptionExtractor.OnnxRoleName);
         if (onOnnx && o.DType == FeatureDType.BFloat16)
         {
-            if (inceptionEngine.Engine == "onnx" || inceptionEngine.Device is "cuda" or "dml")
+            if (inceptionEngine.RequiresOnnx)
                 throw new GenInputException("--dtype bf16 runs on TorchSharp; the Inception's ONNX graph is float32 (drop --dtype bf16, or use --engine torch)");
             onOnnx = false;   // the automatic choice keeps bf16 on TorchSharp
         }

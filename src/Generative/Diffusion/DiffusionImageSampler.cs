@@ -115,7 +115,7 @@ public sealed class OnnxDiffusionSampler(OnnxDenoiser denoiser, SampleOptions? o
 {
     protected override string DType => "fp32";
 
-    protected override string Engine => $"onnx {OnnxDevices.Short(denoiser.Session.Provider)}";
+    protected override string Engine => denoiser.Session.Engine;
 
     public override void Dispose() => denoiser.Dispose();
 }

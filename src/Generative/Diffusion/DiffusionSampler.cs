@@ -36,10 +36,10 @@ public sealed record SampleStats(int[] Resolutions, int[] Steps, int[] NfePerSta
 
 public static class DiffusionSampler
 {
-    /// <summary>Checks options against the model; every fault is a one-line GenInputException.</summary>
     /// <summary>The solver of stage <paramref name="s"/>.</summary>
     public static SolverKind SolverOf(SampleOptions o, int s) => o.Samplers is not { Length: > 0 } k ? SolverKind.Heun : k.Length == 1 ? k[0] : k[s];
 
+    /// <summary>Checks options against the model; every fault is a one-line GenInputException.</summary>
     public static int[] Validate(DiffusionConfig c, SampleOptions o, int count)
     {
         if (count <= 0) throw new GenInputException($"--n must be at least 1, got {count}");

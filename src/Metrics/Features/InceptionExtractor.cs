@@ -124,7 +124,7 @@ public sealed class InceptionExtractor : IFeatureExtractor, IOnnxExportable
     public IFeatureExtractor OnOnnx(InferenceSettings inference)
     {
         var session = OnnxModels.InMemory(this, Source, inference);
-        return new OnnxInceptionExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(session.Provider)}" }, _preprocessing, _extras.Select(LayerName).ToArray());
+        return new OnnxInceptionExtractor(session, Info with { Engine = session.Engine }, _preprocessing, _extras.Select(LayerName).ToArray());
     }
 
     public void Dispose() => _net.Dispose();

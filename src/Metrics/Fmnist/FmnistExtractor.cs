@@ -164,7 +164,7 @@ public sealed class FmnistExtractor : IFeatureExtractor, IOnnxImageModel
     public IFeatureExtractor OnOnnx(InferenceSettings inference)
     {
         var session = OnnxModels.InMemory(this, Source, inference);
-        return new OnnxFmnistExtractor(session, Info with { Engine = $"onnx {OnnxDevices.Short(session.Provider)}" });
+        return new OnnxFmnistExtractor(session, Info with { Engine = session.Engine });
     }
 
     public void Dispose() => _net.Dispose();
@@ -176,8 +176,6 @@ public sealed class FmnistExtractor : IFeatureExtractor, IOnnxImageModel
 public sealed class OnnxFmnistExtractor(OnnxSession session, ExtractorInfo info) : IFeatureExtractor
 {
     public ExtractorInfo Info { get; } = info;
-
-    public string Provider => session.Provider;
 
     public Tensor Features(Tensor images)
     {

@@ -17,8 +17,7 @@ public sealed class MethodRegistry
     private readonly List<IMethod> _methods = [];
     private readonly List<IStageKind> _stages = [];
     private readonly Dictionary<string, Func<IClassifier>> _referenceClassifiers = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, Onnx.OnnxOpener> _onnxRoles = new(Onnx.OnnxModels.BuiltInRoles, StringComparer.Ordinal);
-    private readonly Dictionary<string, Type[]> _onnxRoleGives = new(StringComparer.Ordinal) { [Onnx.OnnxModels.ClassifierRole] = [typeof(IClassifier)] };
+    private readonly Dictionary<string, Onnx.OnnxRole> _onnxRoles = new(Onnx.OnnxModels.BuiltInRoles, StringComparer.Ordinal);
 
     /// <summary>The engine and device of this process's inference (set from --engine/--device by the verbs that take them).</summary>
     public Onnx.InferenceSettings Inference { get; set; } = Onnx.InferenceSettings.Default;
@@ -64,8 +63,7 @@ public sealed class MethodRegistry
     /// and the capabilities the opened model gives.</summary>
     public MethodRegistry AddOnnxRole(string role, Onnx.OnnxOpener open, params Type[] gives)
     {
-        _onnxRoles[role] = open;
-        _onnxRoleGives[role] = gives;
+        _onnxRoles[role] = new Onnx.OnnxRole(open, gives);
         return this;
     }
 
@@ -117,7 +115,7 @@ public sealed class MethodRegistry
         if (!method.CapabilitiesOf(info.Kind).Contains(typeof(T)))
             throw new GenInputException($"checkpoint '{file}' holds a '{info.Kind}' model, which cannot {need} (kinds that can: {string.Join(", ", _methods.SelectMany(x => x.CheckpointKinds.Where(k => x.CapabilitiesOf(k).Contains(typeof(T)))).Distinct().Select(k => $"'{k}'"))}); pass such a checkpoint");
         IModel model = Load(file, info, method, sampleSettings);
-        if (model is not T) 
+        if (model is not T)
         {
             model.Dispose();
             throw new InvalidOperationException($"method '{method.Name}' declares {typeof(T).Name} but its model does not implement it");
@@ -133,14 +131,14 @@ public sealed class MethodRegistry
     /// </summary>
     private T OnEngine<T>(IModel model, string file, string need, JsonObject? sampleSettings) where T : class
     {
-        bool asked = Inference.Engine == "onnx" || Inference.Device is "cuda" or "dml";
+        bool asked = Inference.RequiresOnnx;
         if (model is not Onnx.IOnnxExportable exportable)
         {
             if (!asked) return (T)model;
             model.Dispose();
             throw new GenInputException($"--engine onnx: a '{model.Kind}' model has no ONNX graph in this build, so it cannot {need} on ONNX Runtime; use --engine torch");
         }
-        if (!_onnxRoleGives.TryGetValue(exportable.OnnxRole, out var gives) || !gives.Contains(typeof(T)))
+        if (!_onnxRoles.TryGetValue(exportable.OnnxRole, out var role) || !role.Gives.Contains(typeof(T)))
         {
             // The graph cannot serve this capability (a jem model's sampler, Grad-CAM): TorchSharp, or an error if ONNX was asked for.
             if (!asked) return (T)model;

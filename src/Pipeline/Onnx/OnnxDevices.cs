@@ -25,14 +25,13 @@ public sealed record InferenceSettings(string Engine = "auto", string Device = "
         return this;
     }
 
-    /// <summary>Whether a network of <paramref name="role"/> runs on ONNX Runtime: asked for, implied by a GPU
-    /// device, or the measured default of the role.</summary>
-    public bool UsesOnnx(string role) => Engine switch
-    {
-        "onnx" => true,
-        "torch" => false,
-        _ => Device is "cuda" or "dml" || OnnxDevices.DefaultEngine(role) == "onnx",
-    };
+    /// <summary>ONNX Runtime was asked for, or implied by a GPU device: a network that cannot run there is an error,
+    /// not a fall-back to TorchSharp.</summary>
+    public bool RequiresOnnx => Engine == "onnx" || Device is "cuda" or "dml";
+
+    /// <summary>Whether a network of <paramref name="role"/> runs on ONNX Runtime: required, or (auto) the measured
+    /// default of the role.</summary>
+    public bool UsesOnnx(string role) => Engine != "torch" && (RequiresOnnx || OnnxDevices.DefaultEngine(role) == "onnx");
 }
 
 /// <summary>A resolved device: its short name and ONNX Runtime's provider name.</summary>

@@ -32,6 +32,9 @@ public sealed class OnnxSession(InferenceSession session, string source, string 
     /// <summary>The execution provider, e.g. CPUExecutionProvider.</summary>
     public string Provider { get; } = provider;
 
+    /// <summary>How models label this engine in their descriptions: "onnx cpu", "onnx cuda", …</summary>
+    public string Engine => $"onnx {OnnxDevices.Short(Provider)}";
+
     public IReadOnlyDictionary<string, string> Metadata => Session.ModelMetadata.CustomMetadataMap;
 
     public string? Meta(string key) => Metadata.GetValueOrDefault(key);
@@ -59,11 +62,19 @@ public sealed class OnnxSession(InferenceSession session, string source, string 
 }
 
 /// <summary>What an exported graph came from, for its metadata: kind, step, description, file name and SHA-256.</summary>
-public sealed record OnnxSource(string Kind, long Step, string Description, string FileName, string Sha256);
+public sealed record OnnxSource(string Kind, long Step, string Description, string FileName, string Sha256)
+{
+    /// <summary>The source of a model opened from a checkpoint file (its hash read from the file).</summary>
+    public static OnnxSource Of(IModel opened, string checkpoint) =>
+        new(opened.Kind, opened.Step, opened.Description, Path.GetFileName(checkpoint), Data.Downloader.Sha256File(checkpoint));
+}
 
 /// <summary>Turns an ONNX session of one role ("classifier", "denoiser", …) into a model; the sample
 /// settings are those of `gen sample` (empty elsewhere).</summary>
 public delegate IModel OnnxOpener(OnnxSession session, JsonObject sampleSettings);
+
+/// <summary>A role's opener and the capabilities the model it opens gives (e.g. "denoiser" → IImageSampler).</summary>
+public sealed record OnnxRole(OnnxOpener Open, params Type[] Gives);
 
 public static class OnnxModels
 {
@@ -75,8 +86,8 @@ public static class OnnxModels
     public static bool IsOnnxPath(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The roles Pipeline itself opens (exported classifiers).</summary>
-    public static IReadOnlyDictionary<string, OnnxOpener> BuiltInRoles { get; } =
-        new Dictionary<string, OnnxOpener>(StringComparer.Ordinal) { [ClassifierRole] = (s, _) => new OnnxClassifier(s) };
+    public static IReadOnlyDictionary<string, OnnxRole> BuiltInRoles { get; } =
+        new Dictionary<string, OnnxRole>(StringComparer.Ordinal) { [ClassifierRole] = new((s, _) => new OnnxClassifier(s), typeof(IClassifier)) };
 
     /// <summary>images [0,1] (B×C×H×W) → (x − mean)/std → <paramref name="network"/> → logits (B×K).</summary>
     public static void WriteClassifier(OnnxGraph g, IClassifier model, IReadOnlyList<double> mean, IReadOnlyList<double> std, IOnnxModule network)
@@ -87,8 +98,7 @@ public static class OnnxModels
     }
 
     /// <summary>The serialised ONNX model of <paramref name="model"/> with Gen's metadata, and its node count.</summary>
-    public static (byte[] Bytes, int Nodes) Build(IOnnxExportable model, IModel opened, string checkpoint) =>
-        Build(model, new OnnxSource(opened.Kind, opened.Step, opened.Description, Path.GetFileName(checkpoint), Data.Downloader.Sha256File(checkpoint)));
+    public static (byte[] Bytes, int Nodes) Build(IOnnxExportable model, IModel opened, string checkpoint) => Build(model, OnnxSource.Of(opened, checkpoint));
 
     /// <summary>As above, for a network that is not a registry checkpoint (a feature extractor): its source named directly.</summary>
     public static (byte[] Bytes, int Nodes) Build(IOnnxExportable model, OnnxSource source)
@@ -119,14 +129,20 @@ public static class OnnxModels
     public static OnnxSession InMemory(IOnnxExportable model, OnnxSource source, InferenceSettings inference)
     {
         var (bytes, _) = Build(model, source);
-        var (session, device) = OnnxDevices.CreateSession(bytes, inference.Device, inference.Threads);
-        return new OnnxSession(session, $"{source.Description} (in memory)", device.Provider);
+        return NewSession(bytes, $"{source.Description} (in memory)", inference);
+    }
+
+    /// <summary>A session on a serialised model, on the device of <paramref name="inference"/>.</summary>
+    private static OnnxSession NewSession(byte[] model, string source, InferenceSettings inference)
+    {
+        var (session, device) = OnnxDevices.CreateSession(model, inference.Device, inference.Threads);
+        return new OnnxSession(session, source, device.Provider);
     }
 
     /// <summary>Writes <paramref name="model"/> (opened from <paramref name="checkpoint"/>) to <paramref name="outPath"/>
     /// atomically, then compares ONNX Runtime's output with TorchSharp's on seeded inputs.</summary>
     public static OnnxExportReport Export(IOnnxExportable model, IModel opened, string checkpoint, string outPath, int parityInputs = 64) =>
-        Export(model, new OnnxSource(opened.Kind, opened.Step, opened.Description, Path.GetFileName(checkpoint), Data.Downloader.Sha256File(checkpoint)), outPath, parityInputs);
+        Export(model, OnnxSource.Of(opened, checkpoint), outPath, parityInputs);
 
     public static OnnxExportReport Export(IOnnxExportable model, OnnxSource source, string outPath, int parityInputs = 64)
     {
@@ -179,39 +195,37 @@ public static class OnnxModels
     }
 
     /// <summary>Opens an ONNX file Gen exported through the opener of its role (one-line errors for anything else).</summary>
-    public static IModel Open(string path, IReadOnlyDictionary<string, OnnxOpener>? roles = null, JsonObject? sampleSettings = null,
+    public static IModel Open(string path, IReadOnlyDictionary<string, OnnxRole>? roles = null, JsonObject? sampleSettings = null,
                               InferenceSettings? inference = null)
     {
         if (!File.Exists(path)) throw new GenInputException($"ONNX model '{path}' does not exist; check the path (gen export writes one)");
-        InferenceSession session;
-        OnnxDevice device;
-        try { (session, device) = OnnxDevices.CreateSession(File.ReadAllBytes(path), (inference ?? InferenceSettings.Default).Device, inference?.Threads ?? 0); }
+        OnnxSession session;
+        try { session = NewSession(File.ReadAllBytes(path), path, inference ?? InferenceSettings.Default); }
         catch (OnnxRuntimeException e)
         {
             throw new GenInputException($"'{path}' is not an ONNX model ONNX Runtime can load ({e.Message.Split('\n')[0]}); pass a file written by gen export");
         }
-        return OpenSession(new OnnxSession(session, path, device.Provider), roles ?? BuiltInRoles, sampleSettings);
+        return OpenSession(session, roles ?? BuiltInRoles, sampleSettings);
     }
 
     /// <summary>A model graph built in memory (for --engine onnx), opened on the chosen device.</summary>
-    public static IModel Open(byte[] model, string source, IReadOnlyDictionary<string, OnnxOpener> roles, JsonObject? sampleSettings, InferenceSettings inference)
+    public static IModel Open(byte[] model, string source, IReadOnlyDictionary<string, OnnxRole> roles, JsonObject? sampleSettings, InferenceSettings inference)
     {
-        var (session, device) = OnnxDevices.CreateSession(model, inference.Device, inference.Threads);
-        return OpenSession(new OnnxSession(session, source, device.Provider), roles, sampleSettings);
+        return OpenSession(NewSession(model, source, inference), roles, sampleSettings);
     }
 
-    private static IModel OpenSession(OnnxSession session, IReadOnlyDictionary<string, OnnxOpener> roles, JsonObject? sampleSettings)
+    private static IModel OpenSession(OnnxSession session, IReadOnlyDictionary<string, OnnxRole> roles, JsonObject? sampleSettings)
     {
         try
         {
             string role = session.Meta(RoleKey) ?? "";
-            if (!roles.TryGetValue(role, out var open))
+            if (!roles.TryGetValue(role, out var opener))
                 throw new GenInputException(role == ""
                     ? $"'{session.Source}' is an ONNX model without Gen's metadata (gen.role); only models written by gen export open here"
                     : $"'{session.Source}' is a Gen ONNX model of role '{role}', which this build cannot open (roles: {string.Join(", ", roles.Keys)})");
-            if (sampleSettings is { Count: > 0 } && role == ClassifierRole)
-                throw new GenInputException($"sampling options ({string.Join(", ", sampleSettings.Select(kv => "--" + kv.Key.Replace('_', '-')))}) do not apply to an exported classifier");
-            return open(session, sampleSettings ?? new JsonObject());
+            if (sampleSettings is { Count: > 0 } && !opener.Gives.Contains(typeof(IImageSampler)))
+                throw new GenInputException($"sampling options ({string.Join(", ", sampleSettings.Select(kv => "--" + kv.Key.Replace('_', '-')))}) do not apply to an exported {role}");
+            return opener.Open(session, sampleSettings ?? new JsonObject());
         }
         catch
         {
@@ -239,7 +253,7 @@ public sealed class OnnxClassifier : IModel, IClassifier
         TrainingData = meta.GetValueOrDefault("gen.training_data") ?? "";
         Kind = meta.GetValueOrDefault("gen.kind") ?? "onnx";
         Step = long.TryParse(meta.GetValueOrDefault("gen.step"), out long s) ? s : 0;
-        Description = $"{Kind} step {Step} (onnx {OnnxDevices.Short(session.Provider)})";
+        Description = $"{Kind} step {Step} ({session.Engine})";
     }
 
     public string Path => _session.Source;

@@ -35,7 +35,6 @@ public static class EncoderOnnx
 
     public static IModel Open(OnnxSession session, System.Text.Json.Nodes.JsonObject sampleSettings)
     {
-        if (sampleSettings.Count > 0) throw new GenInputException("sampling options do not apply to an exported encoder");
         Facts facts = JsonSerializer.Deserialize<Facts>(session.Meta(DescriptionKey) ?? throw new GenInputException($"'{session.Source}' is an encoder without its description ({DescriptionKey}); export it again with gen export"))
                       ?? throw new GenInputException($"'{session.Source}' has an unreadable {DescriptionKey}; export it again with gen export");
         return new OnnxEncoder(session, facts);
@@ -64,7 +63,7 @@ public sealed class OnnxEncoder : IModel, IEncoder
 
     public string Kind { get; }
     public long Step { get; }
-    public string Description => $"{_facts.Provenance.GetValueOrDefault("method", "encoder")} step {Step} (onnx {OnnxDevices.Short(_session.Provider)})";
+    public string Description => $"{_facts.Provenance.GetValueOrDefault("method", "encoder")} step {Step} ({_session.Engine})";
     public int Channels { get; }
     public int Height { get; }
     public int Width { get; }
