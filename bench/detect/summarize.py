@@ -41,6 +41,9 @@ with open(f"{out}/timings.txt") as f:
 import os
 names = {"cifake-s0": "EDM (bundled)", "cifake-jem-s0": "JEM-AT (bundled)"}
 sets = {"ds": "EDM test split", "ds-jem": "JEM-AT test split"}
+if os.path.exists(f"{out}/cifake-lowdiff-s0"):
+    names["cifake-lowdiff-s0"] = "LowDiff 16→32"
+    sets["ds-lowdiff"] = "LowDiff test split"
 cells = {(d, s): f"{out}/cross-{d}-on-{s}.json" for d in names for s in sets}
 if all(os.path.exists(p) for p in cells.values()):
     print("\n| detector trained on | " + " | ".join(f"{v}: accuracy / ROC-AUC" for v in sets.values()) + " |")
@@ -51,8 +54,11 @@ if all(os.path.exists(p) for p in cells.values()):
             e = load(cells[(d, s)])
             row.append(f"{100*e['accuracy']:.2f}% / {e['roc_auc']:.4f}")
         print(f"| {dn} | " + " | ".join(row) + " |")
-    bj = load(f"{out}/build-jem.json")
-    print("\nJEM-AT set cheap cues:")
-    for split, per in bj["cues"].items():
-        for label, c in per.items():
-            print(f"| {split} | {label} | {c['mean']:.2f} | {c['std']:.2f} | {100*c['zero_fraction']:.2f}% | {100*c['full_fraction']:.2f}% |")
+    for build, label in (("build-jem.json", "JEM-AT"), ("build-lowdiff.json", "LowDiff")):
+        if not os.path.exists(f"{out}/{build}"):
+            continue
+        bj = load(f"{out}/{build}")
+        print(f"\n{label} set cheap cues:")
+        for split, per in bj["cues"].items():
+            for cls, c in per.items():
+                print(f"| {split} | {cls} | {c['mean']:.2f} | {c['std']:.2f} | {100*c['zero_fraction']:.2f}% | {100*c['full_fraction']:.2f}% |")

@@ -10,7 +10,8 @@
 #   quality  FD-FMNIST, precision, recall, density, coverage with 200-replicate bootstrap intervals for the
 #            bundled diffusion checkpoint (1,000 samples, Heun N = 18) and the anchors (1,000 train images;
 #            1,000 test images through 16² and 8²), all against the 10,000 test images; FD-FMNIST against N
-#            of the same samples with its extrapolation FD∞
+#            of the same samples with its extrapolation FD∞. With LOWDIFF=CKPT a LowDiff row joins the table,
+#            sampled with LOW_OPTS (default: the gate's settings of bench/diffusion/gate.sh)
 # Usage: bash bench/metrics/evalgen.sh [all|cost|speed|quality]   (THREADS, default 2; ROUNDS, default 2; N, default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,7 +65,13 @@ if [[ "$what" == all || "$what" == quality ]]; then
   say "## quality table: N = $N generated/anchor images vs the 10,000 test images, extractor fmnist, bootstrap 200"
   [ -d "$OUT/edm-n18" ] && [ "$(ls "$OUT/edm-n18" | wc -l)" = "$N" ] || { rm -rf "$OUT/edm-n18"; $GEN sample --engine torch --n "$N" --seed 0 --steps 18 --out "$OUT/edm-n18" --threads "$THREADS" > /dev/null; }
   [ -d "$OUT/anchors/up8" ] || $DIFF anchors --out "$OUT/anchors" > /dev/null
-  for row in "edm-n18:$OUT/edm-n18" "train:$OUT/anchors/train10k" "up16:$OUT/anchors/up16" "up8:$OUT/anchors/up8"; do
+  rows=("edm-n18:$OUT/edm-n18")
+  if [[ -n "${LOWDIFF:-}" ]]; then
+    read -r -a low_opts <<< "${LOW_OPTS:---stage-steps 18,6 --sampler heun,dpmpp-2m}"
+    [ -d "$OUT/lowdiff" ] && [ "$(ls "$OUT/lowdiff" | wc -l)" = "$N" ] || { rm -rf "$OUT/lowdiff"; $GEN sample "$LOWDIFF" --engine torch --n "$N" --seed 0 "${low_opts[@]}" --out "$OUT/lowdiff" --threads "$THREADS" > /dev/null; }
+    rows+=("lowdiff:$OUT/lowdiff")
+  fi
+  for row in "${rows[@]}" "train:$OUT/anchors/train10k" "up16:$OUT/anchors/up16" "up8:$OUT/anchors/up8"; do
     name=${row%%:*}; dir=${row#*:}
     $GEN eval-gen "$dir" fashion-mnist:test --engine torch --n "$N" --extractor fmnist --metrics fid,pr,dc --bootstrap 200 --threads "$THREADS" --json > "$OUT/q-$name.json" 2> /dev/null
     say "$(python3 -c "
