@@ -58,6 +58,33 @@ public static class HeunSampler
         int n = t.Length - 1;
         if (churn.SChurn > 0 && (generators is null || generators.Count != x.shape[0]))
             throw new ArgumentException("churn needs one generator per image");
+        return Integrate(x, t, (i, cur) =>
+        {
+            double tCur = t[i], tNext = t[i + 1];
+            double gamma = KarrasSchedule.Gamma(tCur, n, churn);
+            double tHat = tCur + gamma * tCur;
+            Tensor xHat = cur;
+            if (gamma > 0)
+                xHat = cur.add(PerImageNoise(generators!, cur.shape, ScalarType.Float64).mul(Math.Sqrt(tHat * tHat - tCur * tCur) * churn.SNoise));
+            Tensor dCur = xHat.sub(denoise(xHat, tHat)).div(tHat);
+            Tensor xNext = xHat.add(dCur.mul(tNext - tHat));
+            if (i < n - 1)
+            {
+                Tensor dPrime = xNext.sub(denoise(xNext, tNext)).div(tNext);
+                xNext = xHat.add(dCur.add(dPrime).mul(0.5 * (tNext - tHat)));
+            }
+            return xNext;
+        }, cancel);
+    }
+
+    /// <summary>
+    /// The loop every sampler shares: a float64 copy of x, then step(i, state) for i = 0…len(t)−2, each
+    /// inside its own dispose scope and native-call guard, with the state checked for NaN/Inf after each
+    /// step. Returns a new tensor; throws GenInputException when the state stops being finite.
+    /// </summary>
+    internal static Tensor Integrate(Tensor x, double[] t, Func<int, Tensor, Tensor> step, CancellationToken cancel)
+    {
+        int n = t.Length - 1;
         Tensor cur = x.to(ScalarType.Float64).clone();
         cur.DetachFromDisposeScope();
         try
@@ -67,21 +94,9 @@ public static class HeunSampler
                 cancel.ThrowIfCancellationRequested();
                 using var guard = NativeCallGuard.Enter();
                 using var scope = NewDisposeScope();
-                double tCur = t[i], tNext = t[i + 1];
-                double gamma = KarrasSchedule.Gamma(tCur, n, churn);
-                double tHat = tCur + gamma * tCur;
-                Tensor xHat = cur;
-                if (gamma > 0)
-                    xHat = cur.add(PerImageNoise(generators!, cur.shape, ScalarType.Float64).mul(Math.Sqrt(tHat * tHat - tCur * tCur) * churn.SNoise));
-                Tensor dCur = xHat.sub(denoise(xHat, tHat)).div(tHat);
-                Tensor xNext = xHat.add(dCur.mul(tNext - tHat));
-                if (i < n - 1)
-                {
-                    Tensor dPrime = xNext.sub(denoise(xNext, tNext)).div(tNext);
-                    xNext = xHat.add(dCur.add(dPrime).mul(0.5 * (tNext - tHat)));
-                }
+                Tensor xNext = step(i, cur);
                 if (!xNext.isfinite().all().item<bool>())
-                    throw new GenInputException($"sampling produced NaN/Inf at step {i + 1} of {n} (σ = {tCur:G4}); the checkpoint may be diverged or --bf16 unstable for it; try without --bf16 or another checkpoint");
+                    throw new GenInputException($"sampling produced NaN/Inf at step {i + 1} of {n} (σ = {t[i]:G4}); the checkpoint may be diverged or --bf16 unstable for it; try without --bf16 or another checkpoint");
                 Tensor next = xNext.detach().clone();
                 next.DetachFromDisposeScope();
                 cur.Dispose();

@@ -38,17 +38,11 @@ public static class Solvers
         if (churn is { SChurn: > 0 }) throw new GenInputException($"--churn applies to the heun sampler, not {Name(kind)}");
         if (kind == SolverKind.EulerAncestral && (generators is null || generators.Count != x.shape[0]))
             throw new ArgumentException("euler-a needs one generator per image");
-        int n = t.Length - 1;
-        Tensor cur = x.to(ScalarType.Float64).clone();
-        cur.DetachFromDisposeScope();
         Tensor? previous = null;   // DPM-Solver++(2M): the denoised estimate of the step before
         try
         {
-            for (int i = 0; i < n; i++)
+            return HeunSampler.Integrate(x, t, (i, cur) =>
             {
-                cancel.ThrowIfCancellationRequested();
-                using var guard = NativeCallGuard.Enter();
-                using var scope = NewDisposeScope();
                 double s = t[i], sNext = t[i + 1];
                 Tensor denoised = denoise(cur, s);
                 Tensor xNext = kind switch
@@ -57,26 +51,17 @@ public static class Solvers
                     SolverKind.DpmPp2M => DpmPp2MStep(cur, denoised, previous, i == 0 ? 0 : t[i - 1], s, sNext),
                     _ => AncestralStep(cur, denoised, s, sNext, generators!),
                 };
-                if (!xNext.isfinite().all().item<bool>())
-                    throw new GenInputException($"sampling produced NaN/Inf at step {i + 1} of {n} (σ = {s:G4}); the checkpoint may be diverged or --bf16 unstable for it; try without --bf16 or another checkpoint");
-                Tensor next = xNext.detach().clone();
-                next.DetachFromDisposeScope();
-                cur.Dispose();
-                cur = next;
                 if (kind == SolverKind.DpmPp2M)
                 {
                     previous?.Dispose();
                     previous = denoised.detach().clone();
                     previous.DetachFromDisposeScope();
                 }
-            }
-            Tensor result = cur;
-            cur = null!;
-            return result;
+                return xNext;
+            }, cancel);
         }
         finally
         {
-            cur?.Dispose();
             previous?.Dispose();
         }
     }
