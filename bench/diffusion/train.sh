@@ -9,6 +9,8 @@
 # KINDS picks the runs (default "edm lowdiff"); a kind named lowdiff* is a cascade, whose resolutions
 # come from CASCADE_<kind> (default 8,16,32), e.g. KINDS=lowdiff2 CASCADE_lowdiff2=16,32 for the
 # two-stage cascade of docs/methods/diffusion.md §3.6. STAGE_PROBS_<kind> sets --stage-probs.
+# A kind named cond* trains class-conditionally (--conditional, label dropout 0.1 for classifier-free
+# guidance), e.g. KINDS=cond STEPS=2000 for the bundled assets/diffusion/fmnist-cond.safetensors.
 source "$(dirname "$0")/common.sh"
 build
 STEPS="${STEPS:-1500}"
@@ -19,6 +21,7 @@ train_one() {   # kind threads
   local extra="" cv="CASCADE_$1" pv="STAGE_PROBS_$1"
   [[ $1 == lowdiff* ]] && extra="--cascade ${!cv:-8,16,32}"
   [[ -n "${!pv:-}" ]] && extra="$extra --stage-probs ${!pv}"
+  [[ $1 == cond* ]] && extra="$extra --conditional"
   "$BIN/gen" train diffusion --data fashion-mnist --out "$RUNS/$1" $extra --steps "$STEPS" --threads "$2" \
       --checkpoint-every 100 --sample-every 400 --log-every 10 $resume >> "$RUNS/$1.log" 2>&1
 }

@@ -2,6 +2,7 @@
 //   gen-bench matmul [--n 2048] [--threads T] [--dtype f32|bf16]
 //   gen-bench jem-gen --model RUN [--judge CKPT] [--n 100] [--steps K]   (bench/RESULTS.md "JEM-AT", B2)
 //   gen-bench lzn-acc --model RUN [--n 1000] [--stds 0,0.5,1]   (bench/RESULTS.md "LZN": sample and test accuracy)
+//   gen-bench class-acc --model CKPT --images DIR   (a conditional generator's per-class sample accuracy)
 //   gen-bench classifier-step [--rounds 5] [--steps 30] [--batch 128] [--threads T] [--width 32] [--stem-stride 2]
 // classifier-step interleaves rounds of fp32 matmul and classifier training steps in one process,
 // so the achieved GFLOP/s and the matmul peak come from the same load conditions.
@@ -54,11 +55,14 @@ switch (args.FirstOrDefault())
     case "lzn-acc":
         LznAccuracy.Run(opts, Gen.Generative.GenerativeMethods.AddGenerative(Gen.Pipeline.Methods.PipelineMethods.AddPipeline(new Gen.Pipeline.Methods.MethodRegistry())).Use());
         break;
+    case "class-acc":
+        ClassAccuracy.Run(opts, Gen.Generative.GenerativeMethods.AddGenerative(Gen.Pipeline.Methods.PipelineMethods.AddPipeline(new Gen.Pipeline.Methods.MethodRegistry())).Use());
+        break;
     case "onnx-speed":
         OnnxSpeed.Run(opts, Gen.Generative.GenerativeMethods.AddGenerative(Gen.Pipeline.Methods.PipelineMethods.AddPipeline(new Gen.Pipeline.Methods.MethodRegistry())).Use());
         break;
     default:
-        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step|hash|metric-cost|inception-weights|jem-gen|lzn-acc|onnx-speed [options]");
+        Console.Error.WriteLine("usage: gen-bench matmul|classifier-step|hash|metric-cost|inception-weights|jem-gen|lzn-acc|class-acc|onnx-speed [options]");
         return 2;
 }
 return 0;

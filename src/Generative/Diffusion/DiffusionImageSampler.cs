@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace Gen.Generative.Diffusion;
 
-public abstract class DiffusionSamplerBase : IImageSampler, IModel
+public abstract class DiffusionSamplerBase : IClassConditionalSampler, IModel
 {
     private readonly SampleOptions _options;
     private SampleStats? _last;
@@ -38,6 +38,11 @@ public abstract class DiffusionSamplerBase : IImageSampler, IModel
 
     /// <summary>Where the network runs: "torch", or "onnx" and the device ("onnx cpu").</summary>
     protected abstract string Engine { get; }
+
+    /// <summary>The class names of a conditional checkpoint (empty when unconditional).</summary>
+    public IReadOnlyList<string> ClassNames => Config.LabelDim > 0 ? Config.ClassNames : [];
+
+    public int ClassOfSeed(long seed) => DiffusionSampler.ClassOfSeed(Config, _options, seed);
 
     public string Description => $"{Config.Kind} step {Step} ({DType}{(Engine == "torch" ? "" : ", " + Engine)})";
 

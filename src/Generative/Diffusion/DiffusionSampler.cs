@@ -7,6 +7,7 @@
 // Image i's noise (z₀, churn, z₁, …) all comes from Generator(seed_i), in execution order.
 using System.Diagnostics;
 using Gen.Pipeline;
+using Gen.Pipeline.Methods;
 using static TorchSharp.torch;
 
 namespace Gen.Generative.Diffusion;
@@ -123,6 +124,10 @@ public static class DiffusionSampler
 
     private const int MinConvBatch = 16;
 
+    /// <summary>The class a conditional model samples for a seed: --class, else seed mod classes (−1 when unconditional).</summary>
+    public static int ClassOfSeed(DiffusionConfig c, SampleOptions o, long seed) =>
+        c.LabelDim == 0 ? -1 : o.ClassIndex ?? IClassConditionalSampler.SeedClass(seed, c.LabelDim);
+
     private static Tensor KeepFirst(Tensor all, int n)
     {
         Tensor first = all.narrow(0, 0, n).clone();
@@ -142,7 +147,7 @@ public static class DiffusionSampler
             Tensor? labels = null;
             if (c.LabelDim > 0)
             {
-                var idx = seeds.Select(s => (long)(o.ClassIndex ?? (int)(((s % c.LabelDim) + c.LabelDim) % c.LabelDim))).ToArray();
+                var idx = seeds.Select(s => (long)ClassOfSeed(c, o, s)).ToArray();
                 labels = nn.functional.one_hot(tensor(idx), c.LabelDim).to(ScalarType.Float32);
             }
             for (int s = 0; s < c.Stages; s++)

@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 namespace Gen.Generative.Jem;
 
 public sealed class JemModel(JemNetwork network, JemConfig config, string path, long step, bool owns = true, JemSampleSettings? sampling = null)
-    : IModel, IConvClassifier, IImageSampler, Gen.Pipeline.Onnx.IOnnxImageModel
+    : IModel, IConvClassifier, IClassConditionalSampler, Gen.Pipeline.Onnx.IOnnxImageModel
 {
     public const int DefaultSteps = 60;
     public const double DefaultStepSize = 0.25;
@@ -54,6 +54,8 @@ public sealed class JemModel(JemNetwork network, JemConfig config, string path, 
 
     public Tensor Reference(Tensor input) => Logits(input);
 
+    public int ClassOfSeed(long seed) => _sampling.Class ?? IClassConditionalSampler.SeedClass(seed, Classes);
+
     public byte[] SampleUint8(int count, long firstSeed, IProgress<int>? progress = null) =>
         ((IImageSampler)this).Sample(Enumerable.Range(0, count).Select(i => firstSeed + i).ToList(), progress);
 
@@ -75,7 +77,7 @@ public sealed class JemModel(JemNetwork network, JemConfig config, string path, 
                 long seed = seeds[start + i];
                 using var g = new Generator(unchecked((ulong)seed));
                 x0.Add(P0.One(g, pool, Channels, Height, Width));
-                labels[i] = _sampling.Class ?? (int)(((seed % Classes) + Classes) % Classes);
+                labels[i] = ClassOfSeed(seed);
             }
             return Pgd.Run(network.call, cat(x0, 0), tensor(labels, ScalarType.Int64), ascent);
         }, progress, cancel);

@@ -35,7 +35,7 @@ public sealed record LznSampleSettings
 
 public class LznModel(LznNetwork network, LznConfig config, string path, long step, IReadOnlyDictionary<string, string>? metadata = null,
                       bool owns = true, LznSampleSettings? sampling = null)
-    : IModel, IClassifier, IImageSampler, IEncoder
+    : IModel, IClassifier, IClassConditionalSampler, IEncoder
 {
     public const string HiddenLayer = "hidden", LatentLayer = "latent", TrunkLayer = "trunk";
     private const int SampleBatch = 100;
@@ -111,6 +111,8 @@ public class LznModel(LznNetwork network, LznConfig config, string path, long st
 
     // ---- generation ----
 
+    public int ClassOfSeed(long seed) => _sampling.Class ?? IClassConditionalSampler.SeedClass(seed, Classes);
+
     public byte[] SampleUint8(int count, long firstSeed, IProgress<int>? progress = null) =>
         ((IImageSampler)this).Sample(Enumerable.Range(0, count).Select(i => firstSeed + i).ToList(), progress);
 
@@ -121,7 +123,7 @@ public class LznModel(LznNetwork network, LznConfig config, string path, long st
             throw new GenInputException($"--class must be in 0..{Classes - 1} for this checkpoint, got {k}");
         if (ImageSteps < 1) throw new GenInputException($"--steps must be at least 1, got {ImageSteps}");
         if (LabelSteps < 1) throw new GenInputException($"--label-steps must be at least 1, got {LabelSteps}");
-        var labels = seeds.Select(s => _sampling.Class ?? (int)(((s % Classes) + Classes) % Classes)).ToArray();
+        var labels = seeds.Select(ClassOfSeed).ToArray();
         return Sample(seeds, labels, progress, cancel);
     }
 

@@ -62,6 +62,21 @@ public interface IImageSampler : IDisposable
     JsonObject LastRun => new();
 }
 
+/// <summary>
+/// A sampler whose images have classes. With no class fixed by its sampler options, the image of seed s
+/// is of class ClassOfSeed(s); every kind in Gen uses SeedClass (s mod classes), so a run of consecutive
+/// seeds is class-balanced. ClassNames is empty for an unconditional model.
+/// </summary>
+public interface IClassConditionalSampler : IImageSampler
+{
+    IReadOnlyList<string> ClassNames { get; }
+
+    int ClassOfSeed(long seed);
+
+    /// <summary>The default class of a seed: seed mod classes (non-negative for negative seeds too).</summary>
+    static int SeedClass(long seed, int classes) => (int)(((seed % classes) + classes) % classes);
+}
+
 public interface IClassifier
 {
     int Channels { get; }

@@ -3,7 +3,9 @@
 //  * one pixel path for both classes: uint8 planar images written as lossless PNG, same size and channels;
 //  * no leakage: train REAL from the real training split, test REAL from the test split, FAKE train
 //    seeds 0…n−1 and test seeds from 10⁹, and no image (by SHA-256 of its pixels) in both splits;
-//  * balance: n REAL + n FAKE for training, n-test + n-test for testing;
+//  * balance: n REAL + n FAKE for training, n-test + n-test for testing; with a class-conditional
+//    generator and a labelled real set, fake i of a split is sampled from a seed of the class of real
+//    image i, so both classes of a split have the same class histogram;
 //  * the cheap cues (mean, std, fraction of exact 0 and 255 pixels per split and class) in the manifest;
 //  * deterministic: the same inputs give byte-identical files and manifest.
 // The set is written into a temporary sibling folder and renamed into place when complete.
@@ -54,6 +56,12 @@ public sealed class FakeSource
     public JsonObject Describe { get; }
     public bool IsGenerator => _sampler is not null;
 
+    /// <summary>The generator's class names when it samples by class (empty for an unconditional generator or a folder).</summary>
+    public IReadOnlyList<string> Classes => _sampler is IClassConditionalSampler c ? c.ClassNames : [];
+
+    /// <summary>The generator's shape, known before sampling (null for a folder).</summary>
+    public (int C, int H, int W)? Shape => _sampler is null ? null : (_sampler.Channels, _sampler.Height, _sampler.Width);
+
     public static FakeSource Generator(IImageSampler sampler, JsonObject describe) => new(sampler, [], describe);
 
     public static FakeSource Folder(string folder)
@@ -66,15 +74,20 @@ public sealed class FakeSource
 
     public int? Available => _sampler is null ? _files.Length : null;
 
-    /// <summary>Train images (seeds 0…n−1, or the first n files) and test images (seeds 10⁹…, or the next files), with their ids.</summary>
-    public (byte[] Pixels, int C, int H, int W, string[] Ids) Take(bool test, int count, int offsetFiles, IProgress<string>? log)
+    /// <summary>
+    /// Train images (seeds 0…n−1, or the first n files) and test images (seeds 10⁹…, or the next files), with
+    /// their ids. With <paramref name="classes"/> (a class-conditional generator), image i is drawn from the
+    /// first unused seed at or after the split's base whose class is classes[i].
+    /// </summary>
+    public (byte[] Pixels, int C, int H, int W, string[] Ids) Take(bool test, int count, int offsetFiles, IProgress<string>? log, int[]? classes = null)
     {
         if (_sampler is not null)
         {
             long first = test ? TestSeedBase : 0;
-            log?.Report($"sampling {count} {(test ? "test" : "train")} fakes (seeds {first}…{first + count - 1}) from {_sampler.Description}");
-            byte[] px = _sampler.SampleUint8(count, first);
-            return (px, _sampler.Channels, _sampler.Height, _sampler.Width, Enumerable.Range(0, count).Select(i => $"seed {first + i}").ToArray());
+            long[] seeds = classes is null ? Enumerable.Range(0, count).Select(i => first + i).ToArray() : SeedsOfClasses(classes, first);
+            log?.Report($"sampling {count} {(test ? "test" : "train")} fakes (seeds {first}…{seeds.Max()}{(classes is null ? "" : ", by the REAL class histogram")}) from {_sampler.Description}");
+            byte[] px = _sampler.Sample(seeds);
+            return (px, _sampler.Channels, _sampler.Height, _sampler.Width, seeds.Select(sd => $"seed {sd}").ToArray());
         }
         var chosen = _files.Skip(offsetFiles).Take(count).ToArray();
         var decoded = new DecodedImage[chosen.Length];
@@ -85,6 +98,25 @@ public sealed class FakeSource
             if ((decoded[i].Channels, decoded[i].Height, decoded[i].Width) != (c, h, w))
                 throw new GenInputException($"fake images differ in shape: '{chosen[0]}' is {c}x{h}x{w}, '{chosen[i]}' is {decoded[i].Channels}x{decoded[i].Height}x{decoded[i].Width}; give one size and channel count");
         return (decoded.SelectMany(d => d.Pixels).ToArray(), c, h, w, chosen);
+    }
+
+    /// <summary>For each wanted class, the next seed (from <paramref name="first"/> on) that the generator samples as that class.</summary>
+    private long[] SeedsOfClasses(int[] classes, long first)
+    {
+        var cond = (IClassConditionalSampler)_sampler!;
+        var next = new Dictionary<int, long>();
+        var seeds = new long[classes.Length];
+        long limit = first + 1000L * (classes.Length + cond.ClassNames.Count);
+        for (int i = 0; i < classes.Length; i++)
+        {
+            long s = next.GetValueOrDefault(classes[i], first);
+            while (cond.ClassOfSeed(s) != classes[i])
+                if (++s > limit)
+                    throw new GenInputException($"the generator gave no image of class '{cond.ClassNames[classes[i]]}' in seeds {first}…{limit}; sample its class with --class, or pass a folder of its images");
+            seeds[i] = s;
+            next[classes[i]] = s + 1;
+        }
+        return seeds;
     }
 }
 
@@ -106,17 +138,17 @@ public static class DatasetBuilder
         if ((realTest.Channels, realTest.Height, realTest.Width) != (realTrain.Channels, realTrain.Height, realTrain.Width))
             throw new GenInputException($"'{realTrain.Name}' and '{realTest.Name}' have different image shapes; pass two splits of one dataset");
 
-        // Fakes first: a shape mismatch is found before any work on the real side.
-        var fakeTrain = fake.Take(false, p.N, 0, log);
-        CheckShape(fakeTrain.C, fakeTrain.H, fakeTrain.W, realTrain);
-        cancel.ThrowIfCancellationRequested();
-        var fakeTest = fake.Take(true, p.NTest, p.N, log);
-        CheckShape(fakeTest.C, fakeTest.H, fakeTest.W, realTrain);
-        cancel.ThrowIfCancellationRequested();
+        if (fake.Shape is var (sc, sh, sw)) CheckShape(sc, sh, sw, realTrain);
+        int[]? classMap = ClassMap(fake, realTrain, realTest, out string classing);
+        log?.Report($"fake classes: {classing}");
+        int[]? FakeClasses(ImageSet set, IEnumerable<int> idx) => classMap is null ? null : idx.Select(i => classMap[set.Labels[i]]).ToArray();
 
         int per = realTrain.ImageBytes;
         var rng = new Random((int)(p.Seed & 0x7fffffff));
         int[] trainIdx = DetectionData.Permutation(realTrain.Count, rng)[..p.N];
+        var fakeTrain = fake.Take(false, p.N, 0, log, FakeClasses(realTrain, trainIdx));
+        CheckShape(fakeTrain.C, fakeTrain.H, fakeTrain.W, realTrain);
+        cancel.ThrowIfCancellationRequested();
         var trainHashes = new HashSet<string>(StringComparer.Ordinal);
         foreach (int i in trainIdx) trainHashes.Add(Hash(realTrain.Image(i)));
         for (int i = 0; i < p.N; i++) trainHashes.Add(Hash(fakeTrain.Pixels.AsSpan(i * per, per)));
@@ -132,6 +164,9 @@ public static class DatasetBuilder
         }
         if (testIdx.Count < p.NTest)
             throw new GenInputException($"only {testIdx.Count} images of '{realTest.Name}' are not also in the training split; lower --n-test");
+        var fakeTest = fake.Take(true, p.NTest, p.N, log, FakeClasses(realTest, testIdx));
+        CheckShape(fakeTest.C, fakeTest.H, fakeTest.W, realTrain);
+        cancel.ThrowIfCancellationRequested();
         int fakeOverlap = Enumerable.Range(0, p.NTest).Count(i => trainHashes.Contains(Hash(fakeTest.Pixels.AsSpan(i * per, per))));
         if (fakeOverlap > 0)
             throw new GenInputException($"{fakeOverlap} test fake image(s) also appear among the training images; the fake source repeats itself — give distinct images");
@@ -148,7 +183,7 @@ public static class DatasetBuilder
                 var entries = new (string Label, byte[] Px, Func<int, JsonObject> Source)[]
                 {
                     (DetectionData.Real, realPx, i => new JsonObject { ["real"] = realSet.Name, ["index"] = realIdx[i], ["class"] = ClassOf(realSet, realIdx[i]) }),
-                    (DetectionData.Fake, fk.Pixels, i => new JsonObject { ["fake"] = fk.Ids[i] }),
+                    (DetectionData.Fake, fk.Pixels, i => FakeEntry(fk.Ids[i], classMap is null ? null : realSet.ClassNames[realSet.Labels[realIdx[i]]])),
                 };
                 var splitCues = new JsonObject();
                 foreach (var (label, px, source) in entries)
@@ -186,6 +221,7 @@ public static class DatasetBuilder
                 ["real"] = new JsonObject { ["train"] = realTrain.Name, ["test"] = realTest.Name, ["test_skipped_as_in_train"] = skippedReal },
                 ["fake"] = fake.Describe.DeepClone(),
                 ["fake_test_seed_base"] = fake.IsGenerator ? FakeSource.TestSeedBase : null,
+                ["fake_classes"] = classing,
                 ["counts"] = new JsonObject { ["train"] = new JsonObject { ["REAL"] = p.N, ["FAKE"] = p.N }, ["test"] = new JsonObject { ["REAL"] = p.NTest, ["FAKE"] = p.NTest } },
                 ["pixel_path"] = "uint8 planar, lossless PNG for both classes; FAKE = round(clamp(x, 0, 1)·255) of the generator output",
                 ["cues"] = cues,
@@ -207,6 +243,35 @@ public static class DatasetBuilder
     {
         if ((c, h, w) != (real.Channels, real.Height, real.Width))
             throw new GenInputException($"fake images are {c}x{h}x{w} (channels x height x width) but '{real.Name}' is {real.Channels}x{real.Height}x{real.Width}; a detector must see both classes through the same pixel path — use a generator trained on this data");
+    }
+
+    private static JsonObject FakeEntry(string id, string? cls)
+    {
+        var e = new JsonObject { ["fake"] = id };
+        if (cls is not null) e["class"] = cls;
+        return e;
+    }
+
+    /// <summary>
+    /// Real class index → generator class index, matched by name, when the generator samples by class and
+    /// every real image of both splits has one of its classes; otherwise null, with the reason in <paramref name="note"/>.
+    /// </summary>
+    internal static int[]? ClassMap(FakeSource fake, ImageSet train, ImageSet test, out string note)
+    {
+        IReadOnlyList<string> gen = fake.Classes;
+        if (gen.Count < 2) { note = "not matched: the fake source samples no classes"; return null; }
+        if (train.ClassCount < 2 || !train.ClassNames.SequenceEqual(test.ClassNames))
+        { note = $"not matched: '{train.Name}' and '{test.Name}' do not carry one set of class labels"; return null; }
+        if (train.Labels.Concat(test.Labels).Any(l => l < 0 || l >= train.ClassCount))
+        { note = "not matched: some real images have no class label"; return null; }
+        var map = new int[train.ClassCount];
+        for (int r = 0; r < map.Length; r++)
+        {
+            map[r] = gen.ToList().IndexOf(train.ClassNames[r]);
+            if (map[r] < 0) { note = $"not matched: the generator has no class named '{train.ClassNames[r]}'"; return null; }
+        }
+        note = "matched: fake i of each split has the class of real i (seeds chosen by the generator's class of each seed)";
+        return map;
     }
 
     private static string? ClassOf(ImageSet set, int i) =>

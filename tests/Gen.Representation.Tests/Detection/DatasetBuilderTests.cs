@@ -33,6 +33,20 @@ internal sealed class SeedSampler(int channels, int height, int width) : IImageS
     public void Dispose() { }
 }
 
+/// <summary>A class-conditional seed sampler: the image of seed s is SeedSampler's, of class s mod classes.</summary>
+internal sealed class ClassSeedSampler(int channels, int height, int width, IReadOnlyList<string> classes) : IClassConditionalSampler
+{
+    private readonly SeedSampler _inner = new(channels, height, width);
+    public int Channels => channels;
+    public int Height => height;
+    public int Width => width;
+    public string Description => "class seed sampler";
+    public IReadOnlyList<string> ClassNames => classes;
+    public int ClassOfSeed(long seed) => IClassConditionalSampler.SeedClass(seed, classes.Count);
+    public byte[] SampleUint8(int count, long firstSeed, IProgress<int>? progress = null) => _inner.SampleUint8(count, firstSeed);
+    public void Dispose() { }
+}
+
 public sealed class DatasetBuilderTests
 {
     private static string Sha(ReadOnlySpan<byte> px) => Convert.ToHexStringLower(SHA256.HashData(px));
@@ -84,6 +98,46 @@ public sealed class DatasetBuilderTests
         Assert.Equal(sampler.SampleUint8(1, FakeSource.TestSeedBase + 3), fake.Pixels);
         Assert.Equal(Sha(fake.Pixels), entry["sha256"]!.GetValue<string>());
         Assert.NotNull(manifest["cues"]!["train"]!["FAKE"]!["zero_fraction"]);
+    }
+
+    [Fact]
+    public void ConditionalGenerator_FakesFollowTheRealClassHistogram()
+    {
+        using var tmp = new TempDir();
+        ImageSet train = TinyData.Train, test = TinyData.Test;
+        using var sampler = new ClassSeedSampler(1, train.Height, train.Width, train.ClassNames);
+        var p = new BuildDatasetParams { Fake = "cond", N = train.Count / 2, NTest = test.Count / 2, Out = tmp.File("ds"), Seed = 3 };
+        JsonObject summary = DatasetBuilder.Build(p, train, test, FakeSource.Generator(sampler, new JsonObject()));
+        Assert.StartsWith("matched", summary["fake_classes"]!.GetValue<string>());
+
+        var files = JsonNode.Parse(File.ReadAllText(tmp.File("ds/manifest.json")))!["files"]!.AsArray().Select(e => e!).ToList();
+        var seen = new HashSet<long>();
+        foreach (string split in new[] { "train", "test" })
+        {
+            var real = files.Where(e => e["path"]!.GetValue<string>().StartsWith($"{split}/REAL/")).OrderBy(e => e["path"]!.GetValue<string>()).ToList();
+            var fake = files.Where(e => e["path"]!.GetValue<string>().StartsWith($"{split}/FAKE/")).OrderBy(e => e["path"]!.GetValue<string>()).ToList();
+            Assert.Equal(real.Count, fake.Count);
+            for (int i = 0; i < fake.Count; i++)
+            {
+                long seed = long.Parse(fake[i]["fake"]!.GetValue<string>()["seed ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(seen.Add(seed), $"seed {seed} used twice");
+                Assert.Equal(split == "test", seed >= FakeSource.TestSeedBase);
+                // Pair i: the fake's seed gives the class of real image i, and the file holds that seed's image.
+                string cls = real[i]["class"]!.GetValue<string>();
+                Assert.Equal(cls, train.ClassNames[(int)(seed % train.ClassCount)]);
+                Assert.Equal(cls, fake[i]["class"]!.GetValue<string>());
+                Assert.Equal(sampler.SampleUint8(1, seed), ImageCodec.Decode(tmp.File("ds/" + fake[i]["path"]!.GetValue<string>())).Pixels);
+            }
+        }
+        // The random half of the real split is not class-balanced, so plain consecutive seeds would not have matched it.
+        var trainClasses = files.Where(e => e["path"]!.GetValue<string>().StartsWith("train/REAL/")).GroupBy(e => e["class"]!.GetValue<string>()).Select(g => g.Count()).ToList();
+        Assert.True(trainClasses.Max() - trainClasses.Min() > 1);
+
+        // A generator whose class names differ is sampled by consecutive seeds, and the manifest says why.
+        using var other = new ClassSeedSampler(1, train.Height, train.Width, train.ClassNames.Select(n => "x" + n).ToList());
+        JsonObject unmatched = DatasetBuilder.Build(p with { Out = tmp.File("ds2") }, train, test, FakeSource.Generator(other, new JsonObject()));
+        Assert.Contains("no class named", unmatched["fake_classes"]!.GetValue<string>());
+        Assert.Equal(other.SampleUint8(1, FakeSource.TestSeedBase + 2), ImageCodec.Decode(tmp.File("ds2/test/FAKE/000002.png")).Pixels);
     }
 
     [Fact]
