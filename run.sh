@@ -30,17 +30,30 @@ dotnet build -c Release src/Pipeline/Cli/Gen.Cli.csproj -nologo -clp:ErrorsOnly 
 gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
 
 # 3. The default job ----------------------------------------------------------------------------
-# Default: a sample grid from the bundled diffusion checkpoint (trained by Gen on Fashion-MNIST, see
-# assets/diffusion/README.md) and its FD-FMNIST against the bundled Fashion-MNIST test statistics.
+# Default: a 10×10 class grid from the bundled class-conditional diffusion checkpoint (trained by Gen on
+# Fashion-MNIST, sampled with classifier-free guidance; see assets/diffusion/README.md) and the FD-FMNIST of
+# 1,000 of its samples against the bundled Fashion-MNIST test statistics. `./run.sh edm` does the same
+# with the bundled unconditional checkpoint (the one `gen sample` uses without a checkpoint argument).
 # `./run.sh classifier` runs the foundation's demo instead (a 2-epoch ResNet classifier); `./run.sh jem`
 # samples a class grid from the bundled JEM-AT model and measures its robustness; `./run.sh lzn` samples
 # a class grid from the bundled Latent Zoning Network and measures its test accuracy.
 job="${1:-sample}"
 case "$job" in
   sample)
+    model=assets/diffusion/fmnist-cond.safetensors
     out=runs/main; mkdir -p "$out"
     n="${GEN_MAIN_N:-1000}"
-    say "sampling 64 images from the bundled checkpoint (assets/diffusion/fmnist.safetensors)"
+    say "a 10×10 class grid from the bundled class-conditional diffusion model ($model): one class per column"
+    gen sample "$model" --n 100 --seed 0 --columns 10 --grid "$out/grid.png" --threads 2
+    say "FD-FMNIST of $n of its samples (class = seed mod 10) against the Fashion-MNIST test set (bundled statistics)"
+    rm -rf "$out/samples"
+    gen sample "$model" --n "$n" --seed 100000 --out "$out/samples" --threads 2
+    gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
+    echo "grid: $out/grid.png";;
+  edm)
+    out=runs/main-edm; mkdir -p "$out"
+    n="${GEN_MAIN_N:-1000}"
+    say "sampling 64 images from the bundled unconditional checkpoint (assets/diffusion/fmnist.safetensors)"
     gen sample --n 64 --seed 0 --grid "$out/grid.png" --threads 2
     say "FD-FMNIST of $n bundled-checkpoint samples against the Fashion-MNIST test set (bundled statistics)"
     rm -rf "$out/samples"
@@ -78,5 +91,5 @@ case "$job" in
     say "its test accuracy: image → latent → nearest class zone, in batches of 64"
     gen eval classifier "$model" --threads 2
     echo "grid: $out/grid.png";;
-  *) echo "error: unknown job '$job'; use ./run.sh (sample grid + FID), ./run.sh classifier, ./run.sh jem or ./run.sh lzn" >&2; exit 2;;
+  *) echo "error: unknown job '$job'; use ./run.sh (class grid + FID), ./run.sh edm (unconditional grid + FID), ./run.sh classifier, ./run.sh jem or ./run.sh lzn" >&2; exit 2;;
 esac

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The cross-generator table (docs/methods/detection.md §1): a detector trained on one generator's fakes,
 # tested on every generator's test split. Generators: the bundled EDM checkpoint and the bundled JEM-AT
-# energy model (image i of JEM-AT is class i mod 10, so its fakes follow Fashion-MNIST's balanced class
-# histogram), and with LOWDIFF=CKPT a LowDiff cascade, sampled with LOW_OPTS (default: the settings of
+# energy model (class-conditional: the builder samples each FAKE for the class of its REAL partner, so both
+# classes share one class histogram; docs/methods/detection.md §2), and with LOWDIFF=CKPT a LowDiff cascade, sampled with LOW_OPTS (default: the settings of
 # bench/diffusion/gate.sh) into a folder first (train seeds 0…n−1, test seeds from 10⁹, as the builder draws
 # a checkpoint's). All sets draw the same REAL images (same --seed and splits), so only the fakes differ.
 # Run after bench/detect/run.sh (it reuses $BENCH_OUT/ds and cifake-s0). Run alone on a quiet machine.

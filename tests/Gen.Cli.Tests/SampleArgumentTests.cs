@@ -68,6 +68,18 @@ public sealed class SampleArgumentTests
     }
 
     [Fact]
+    public void Guidance_DefaultsToNoneUnconditional_AndToTheConditionalDefault()
+    {
+        var edm = new DiffusionConfig { Net = new UNetConfig() };
+        var cond = edm with { LabelDim = 10 };
+        Assert.Equal(1, new DiffusionSampleSettings().ToOptions(edm).Guidance);
+        Assert.Equal(DiffusionConfig.ConditionalGuidance, new DiffusionSampleSettings().ToOptions(cond).Guidance);
+        Assert.NotEqual(1, DiffusionConfig.ConditionalGuidance);
+        Assert.Equal(1, new DiffusionSampleSettings { Guidance = 1 }.ToOptions(cond).Guidance);      // given: kept
+        Assert.Equal(3, new DiffusionSampleSettings { Guidance = 3 }.ToOptions(edm).Guidance);       // refused later, by Validate
+    }
+
+    [Fact]
     public void Bundled_GenAssetsWins_AndAWrongOneIsAnError()
     {
         string found = SampleStage.Bundled();

@@ -49,6 +49,10 @@ public sealed record DiffusionConfig
     public const string EdmKind = "edm";
     public const string LowDiffKind = "lowdiff";
 
+    /// <summary>The guidance a class-conditional checkpoint samples with when --guidance is not given
+    /// (docs/methods/diffusion.md §2.6: the measured trade-off of the bundled conditional model).</summary>
+    public const double ConditionalGuidance = 2.0;
+
     public required UNetConfig Net { get; init; }
     public int ImgChannels { get; init; } = 1;
     public int DataResolution { get; init; } = 28;       // stored images (saved/evaluated size)

@@ -71,7 +71,15 @@ public abstract class DiffusionSamplerBase : IClassConditionalSampler, IModel
             o["stages"] = stages;
             o["nfe_full_res_equivalent"] = s.FullResEquivalentNfe;
             string per = string.Join(", ", s.Resolutions.Select((r, i) => $"{r}²: {s.NfePerStage[i]} ({s.Steps[i]} steps)"));
-            o["details"] = string.Create(CultureInfo.InvariantCulture, $"NFE per resolution: {per}; {s.FullResEquivalentNfe:F2} full-resolution-equivalent");
+            string details = string.Create(CultureInfo.InvariantCulture, $"NFE per resolution: {per}; {s.FullResEquivalentNfe:F2} full-resolution-equivalent");
+            if (Config.LabelDim > 0)
+            {
+                o["class"] = _options.ClassIndex is { } k ? Config.ClassNames[k] : "seed mod classes";
+                o["guidance"] = _options.Guidance;
+                string cls = _options.ClassIndex is { } c ? $"class {c} ({Config.ClassNames[c]})" : $"class of image i = seed mod {Config.LabelDim}";
+                details += string.Create(CultureInfo.InvariantCulture, $"\n{cls}, guidance {_options.Guidance:0.###}{(_options.Guidance == 1 ? " (none)" : "")}");
+            }
+            o["details"] = details;
             return o;
         }
     }

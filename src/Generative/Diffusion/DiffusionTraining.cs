@@ -80,8 +80,8 @@ public sealed record DiffusionSampleSettings
     [Param("Class index for a conditional checkpoint (default: seed mod classes)")]
     public int? Class { get; init; }
 
-    [Param("Classifier-free guidance g (1 = off)")]
-    public double Guidance { get; init; } = 1.0;
+    [Param("Classifier-free guidance g (1 = off; default 2 for a class-conditional checkpoint)")]
+    public double? Guidance { get; init; }
 
     [Param("Stochastic churn S_churn (0 = deterministic ODE)")]
     public double Churn { get; init; }
@@ -114,7 +114,7 @@ public sealed record DiffusionSampleSettings
             SigmaStart = SigmaStart,
             SigmaAug = SigmaAug,
             ClassIndex = Class,
-            Guidance = Guidance,
+            Guidance = Guidance ?? (c.LabelDim > 0 ? DiffusionConfig.ConditionalGuidance : 1),
             Churn = new ChurnOptions { SChurn = Churn, SMin = SMin, SMax = SMax, SNoise = SNoise },
             Batch = Batch,
         };
