@@ -7,9 +7,10 @@ using System.Globalization;
 using System.Text.Json;
 using Gen.Metrics.Fmnist;
 using Gen.Pipeline;
+using Gen.Pipeline.Classifier;
+using Gen.Pipeline.Data;
 using Gen.Pipeline.Imaging;
 using Gen.Pipeline.Methods;
-using static TorchSharp.torch;
 
 namespace Gen.Bench;
 
@@ -23,37 +24,20 @@ public static class ClassAccuracy
             throw new GenInputException($"'{o.Str("model", "")}' is not a class-conditional generator");
         var files = Directory.EnumerateFiles(dir, "*.png").OrderBy(f => f, StringComparer.Ordinal).ToArray();
         if (files.Length == 0) throw new GenInputException($"'{dir}' holds no PNG files");
-        int k = cond.ClassNames.Count;
-        var confusion = new long[k, k];
+        long[] seeds = files.Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
+        var images = files.Select(ImageCodec.Decode).ToArray();
+        var samples = new ImageSet("samples", images.SelectMany(d => d.Pixels).ToArray(), seeds.Select(cond.ClassOfSeed).ToArray(),
+                                   images[0].Channels, images[0].Height, images[0].Width, cond.ClassNames, dir);
         using var judge = FmnistExtractor.BundledClassifier();
-        using var noGrad = no_grad();
-        foreach (var chunk in files.Chunk(250))
-        {
-            using var scope = NewDisposeScope();
-            var images = chunk.Select(ImageCodec.Decode).ToArray();
-            var (c, h, w) = (images[0].Channels, images[0].Height, images[0].Width);
-            var px = images.SelectMany(d => d.Pixels).ToArray();
-            Tensor x = tensor(px, [images.Length, c, h, w]).to(ScalarType.Float32).div(255);
-            long[] judged = judge.Logits(x).argmax(1).data<long>().ToArray();
-            for (int i = 0; i < chunk.Length; i++)
-            {
-                long seed = long.Parse(Path.GetFileNameWithoutExtension(chunk[i]), NumberStyles.None, CultureInfo.InvariantCulture);
-                confusion[cond.ClassOfSeed(seed), judged[i]]++;
-            }
-        }
-        var perClass = new Dictionary<string, double>();
-        long right = 0;
-        for (int a = 0; a < k; a++)
-        {
-            long row = Enumerable.Range(0, k).Sum(j => confusion[a, j]);
-            right += confusion[a, a];
-            perClass[cond.ClassNames[a]] = row == 0 ? double.NaN : (double)confusion[a, a] / row;
-        }
-        var matrix = Enumerable.Range(0, k).Select(a => Enumerable.Range(0, k).Select(j => confusion[a, j]).ToArray()).ToArray();
+        ClassifierReport report = ClassifierEval.Evaluate(judge, samples);   // confusion rows: asked class, columns: judged class
+        int k = cond.ClassNames.Count;
+        double[] per = report.PerClassAccuracy();
+        var perClass = Enumerable.Range(0, k).ToDictionary(a => cond.ClassNames[a], a => per[a]);
+        var matrix = Enumerable.Range(0, k).Select(a => Enumerable.Range(0, k).Select(j => report.Confusion[a, j]).ToArray()).ToArray();
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             model = ((IModel)model).Description, images = dir, n = files.Length, judge = "bundled Fashion-MNIST classifier",
-            accuracy = (double)right / files.Length, per_class = perClass, confusion = matrix,
+            accuracy = report.Accuracy, per_class = perClass, confusion = matrix,
         }));
     }
 }

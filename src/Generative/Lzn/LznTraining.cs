@@ -170,7 +170,7 @@ public sealed class LznTraining : Method<LznParams, LznConfig>
     public static double SampleAccuracy(LznModel model, IClassifier judge, int n)
     {
         var seeds = Enumerable.Range(0, n).Select(i => (long)i).ToList();
-        var classes = seeds.Select(s => (int)(s % model.Classes)).ToArray();
+        var classes = seeds.Select(s => IClassConditionalSampler.SeedClass(s, model.Classes)).ToArray();
         byte[] pixels = model.Sample(seeds, classes);
         var set = new ImageSet("lzn-samples", pixels, classes, model.Channels, model.Height, model.Width, model.ClassNames, "generated");
         return ClassifierEval.Evaluate(judge, set).Accuracy;

@@ -183,7 +183,7 @@ public static class DatasetBuilder
                 var entries = new (string Label, byte[] Px, Func<int, JsonObject> Source)[]
                 {
                     (DetectionData.Real, realPx, i => new JsonObject { ["real"] = realSet.Name, ["index"] = realIdx[i], ["class"] = ClassOf(realSet, realIdx[i]) }),
-                    (DetectionData.Fake, fk.Pixels, i => FakeEntry(fk.Ids[i], classMap is null ? null : realSet.ClassNames[realSet.Labels[realIdx[i]]])),
+                    (DetectionData.Fake, fk.Pixels, i => FakeEntry(fk.Ids[i], classMap is null ? null : ClassOf(realSet, realIdx[i]))),
                 };
                 var splitCues = new JsonObject();
                 foreach (var (label, px, source) in entries)
@@ -258,7 +258,7 @@ public static class DatasetBuilder
     /// </summary>
     internal static int[]? ClassMap(FakeSource fake, ImageSet train, ImageSet test, out string note)
     {
-        IReadOnlyList<string> gen = fake.Classes;
+        var gen = fake.Classes.ToList();
         if (gen.Count < 2) { note = "not matched: the fake source samples no classes"; return null; }
         if (train.ClassCount < 2 || !train.ClassNames.SequenceEqual(test.ClassNames))
         { note = $"not matched: '{train.Name}' and '{test.Name}' do not carry one set of class labels"; return null; }
@@ -267,7 +267,7 @@ public static class DatasetBuilder
         var map = new int[train.ClassCount];
         for (int r = 0; r < map.Length; r++)
         {
-            map[r] = gen.ToList().IndexOf(train.ClassNames[r]);
+            map[r] = gen.IndexOf(train.ClassNames[r]);
             if (map[r] < 0) { note = $"not matched: the generator has no class named '{train.ClassNames[r]}'"; return null; }
         }
         note = "matched: fake i of each split has the class of real i (seeds chosen by the generator's class of each seed)";
