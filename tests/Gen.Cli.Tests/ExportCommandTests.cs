@@ -58,6 +58,13 @@ public sealed class ExportCommandTests
             Assert.False(providers[missing].GetProperty("available").GetBoolean());
             Assert.Contains("docs/deploy.md", providers[missing].GetProperty("need").GetString());
         }
+        // TorchSharp's side: the ATen kernel set this process runs (the test host applies Gen's default).
+        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+        {
+            string? user = Environment.GetEnvironmentVariable(Gen.Pipeline.CpuKernels.Variable);
+            Assert.Equal(user?.ToUpperInvariant() ?? "AVX2", doc.RootElement.GetProperty("torch_cpu_kernels").GetString());
+            Assert.Contains(user is null ? "Gen's default" : Gen.Pipeline.CpuKernels.Variable, doc.RootElement.GetProperty("torch_cpu_kernels_source").GetString());
+        }
     }
 
     [Fact]

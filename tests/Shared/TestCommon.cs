@@ -7,10 +7,11 @@ namespace Gen.Testing;
 
 public static class TestProcess
 {
-    /// <summary>glibc malloc tuning as the CLI uses it, no network, and optionally one intra-op thread
+    /// <summary>ATen's kernel choice and glibc malloc tuning as the CLI uses them, no network, and optionally one intra-op thread
     /// (tests share 2 cores; one thread keeps timing-sensitive tests predictable).</summary>
     public static void Init(bool oneThread = false)
     {
+        Gen.Pipeline.CpuKernels.Apply();
         Gen.Pipeline.MallocTuning.Apply();
         Environment.SetEnvironmentVariable("GEN_OFFLINE", "1");
         if (oneThread) TorchSharp.torch.set_num_threads(1);

@@ -7,6 +7,7 @@ using Gen.Pipeline;
 using TorchSharp;
 using static TorchSharp.torch;
 
+CpuKernels.Apply();      // ATen's AVX2 kernels unless ATEN_CPU_CAPABILITY is set (docs/platform.md §11)
 MallocTuning.Apply();
 var opts = Args.Parse(args.Skip(1));
 int threads = opts.Int("threads", 0);
@@ -26,6 +27,7 @@ switch (args.FirstOrDefault())
     case "elem-ab": ElemAB.Run(opts); break;
     case "block-profile": BlockProfile.Run(opts); break;
     case "superres": SuperRes.Run(opts); break;
+    case "step-trace": StepTrace.Run(opts); break;
     default:
         Console.Error.WriteLine("usage: diff-bench profile [options]");
         return 2;

@@ -12,6 +12,7 @@ using Gen.Representation;
 using Gen.Representation.Encoders;
 using static TorchSharp.torch;
 
+CpuKernels.Apply();      // ATen's AVX2 kernels unless ATEN_CPU_CAPABILITY is set (docs/platform.md §11)
 MallocTuning.Apply();
 var opts = Args.Parse(args);
 Denormals.Configure(opts.Threads);   // flush-to-zero as the gen CLI, then the thread count

@@ -16,6 +16,7 @@ using Gen.Pipeline.Models;
 using Gen.Pipeline.Training;
 using static TorchSharp.torch;
 
+CpuKernels.Apply();      // ATen's AVX2 kernels unless ATEN_CPU_CAPABILITY is set (docs/platform.md §11)
 MallocTuning.Apply();
 var opts = Args.Parse(args.Skip(1));
 int threads = opts.Int("threads", 0);

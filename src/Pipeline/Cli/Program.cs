@@ -10,6 +10,7 @@ using Gen.Pipeline;
 using Gen.Pipeline.Methods;
 using Gen.Representation;
 
+CpuKernels.Apply();      // ATen's AVX2 kernels unless ATEN_CPU_CAPABILITY is set (docs/platform.md §11)
 MallocTuning.Apply();
 return GenCli.Run(args, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected);
 

@@ -81,7 +81,8 @@ public static class ExportCommand
         return command;
     }
 
-    /// <summary>gen devices: the execution providers of the ONNX Runtime build Gen runs with, and what the missing ones need.</summary>
+    /// <summary>gen devices: the execution providers of the ONNX Runtime build Gen runs with, what the missing ones need,
+    /// and the CPU kernels TorchSharp's libtorch runs (docs/platform.md §11).</summary>
     public static Command Devices(Func<CliContext> cli)
     {
         var command = new Command("devices", "List the ONNX Runtime execution providers this build offers (CPU, CUDA, DirectML) and what the missing ones need");
@@ -91,9 +92,12 @@ public static class ExportCommand
         {
             CliContext c = cli();
             var (version, providers) = OnnxDevices.List();
+            string? aten = CpuKernels.Capability();
+            string atenSource = Environment.GetEnvironmentVariable(CpuKernels.Variable) is { } user ? $"{CpuKernels.Variable}={user}" : $"Gen's default, {CpuKernels.Variable}={CpuKernels.Default}";
             if (r.GetValue(json))
             {
-                c.WriteJson(new { onnxruntime = version, providers = providers.Select(p => new { name = p.Name, device = p.Device, available = p.Available, need = p.Need }) });
+                c.WriteJson(new { onnxruntime = version, providers = providers.Select(p => new { name = p.Name, device = p.Device, available = p.Available, need = p.Need }),
+                                  torch_cpu_kernels = aten, torch_cpu_kernels_source = aten is null ? null : atenSource, torch_threads = TorchSharp.torch.get_num_threads() });
                 return ExitCodes.Ok;
             }
             c.Console.MarkupLine(Markup.Escape($"ONNX Runtime {version}"));
@@ -102,6 +106,8 @@ public static class ExportCommand
             foreach (var p in providers)
                 table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Device), p.Available ? "[green]available[/]" : "[yellow]missing[/]", Markup.Escape(p.Need));
             c.Console.Write(table);
+            if (aten is not null)
+                c.Console.MarkupLine(Markup.Escape($"TorchSharp (libtorch CPU): ATen kernels {aten} ({atenSource}; docs/platform.md §11), {TorchSharp.torch.get_num_threads()} threads"));
             return ExitCodes.Ok;
         });
         return command;
