@@ -46,8 +46,8 @@ PY
 # segmented CMD...: runs a resumable `gen train …` command in segments of $SEGMENT_S seconds (default 75),
 # each ended by SIGTERM (the trainer checkpoints and exits; --resume continues exactly), until it finishes.
 # Why: on these machines a long-lived training process slowed to ~1.8 s/step after about a minute while a
-# fresh process on the same checkpoint ran ~0.9 s/step; restarted segments later turned out slow too, so the
-# slowdown is more likely the VM host's (docs/platform.md §9). A restart costs ~6 s. SEGMENT_S=0 runs the command once, unsegmented.
+# fresh process on the same checkpoint ran ~0.9 s/step; restarted segments later turned out slow too. The
+# slowdown was ATen's AVX-512 SiLU kernel (docs/platform.md §11, now avoided). A restart costs ~6 s. SEGMENT_S=0 runs the command once, unsegmented.
 segmented() {
   local seg="${SEGMENT_S:-75}" rc
   if [[ "$seg" == 0 ]]; then "$@"; return; fi

@@ -3,8 +3,8 @@
 // slower than usual for seconds to minutes at a time, on constant inputs, while every other kernel keeps
 // its speed; EDM training spends up to half its time in them then. ATen's AVX2 kernels showed no such
 // phase. Gen therefore asks ATen for its AVX2 kernels through ATen's own switch, the ATEN_CPU_CAPABILITY
-// environment variable, unless the user has set it. oneDNN (convolutions) and MKL (matmul, exp, tanh)
-// choose their instruction sets separately and keep AVX-512. docs/platform.md §11 has the measurements
+// environment variable, unless the user has set it. oneDNN (convolutions) and MKL (matmul) choose their
+// instruction sets separately and keep AVX-512. docs/platform.md §11 has the measurements
 // and the reasoning; the figures are in bench/RESULTS.md "Platform".
 using System.Runtime.InteropServices;
 

@@ -57,7 +57,7 @@ public static class StepTrace
         double med = Speed.Median(kept), mean = kept.Average();
         double peak = (peak0 + peak1) / 2;
         int slow = siluMs.Skip(2).Count(v => v > slowMs);
-        Console.WriteLine(F($"capability {Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY") ?? "(libtorch default)"}, threads {get_num_threads()}, batch {batch}, {kept.Count} steps timed"));
+        Console.WriteLine(F($"ATen kernels {CpuKernels.Capability()}, threads {get_num_threads()}, batch {batch}, {kept.Count} steps timed"));
         Console.WriteLine(F($"step median {med:F3} s, mean {mean:F3} s; matmul {peak0:F1}/{peak1:F1} GFLOP/s; ") +
                           F($"median {batch * 3 * fwd / med / 1e9:F1} GFLOP/s = {100 * batch * 3 * fwd / med / 1e9 / peak:F1}% of matmul; ") +
                           F($"mean {100 * batch * 3 * fwd / mean / 1e9 / peak:F1}%; SiLU probe slow (> {slowMs} ms) after {slow}/{kept.Count} steps, median {Speed.Median(siluMs.Skip(2)):F1} ms"));
