@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Latent Zoning Network on Fashion-MNIST (docs/methods/lzn.md "Benchmarks"). Run alone on a quiet machine.
 #   bench/lzn/run.sh short   the spec's short-run gates: 300 steps, batch 64, seed 0 (about 4 minutes)
-#   bench/lzn/run.sh long    assets/pipelines/lzn-fmnist.json (lzn, clf and rf at 3,000 steps, probes,
+#   bench/lzn/run.sh long    assets/pipelines/lzn-fmnist.json (lzn, clf and rf at 5,000 steps, probes,
 #                            1,000 samples and FD-FMNIST), then the sample accuracy of 1,000 class-balanced
 #                            samples, the test accuracy by start-noise std and by classification chunk; the
 #                            matmul peak before and after
