@@ -1,5 +1,5 @@
 // Which of ATen's vectorised CPU kernels a Gen process uses. On this project's x86-64 machines (AMD EPYC
-// VMs with AVX-512), ATen's AVX-512 SiLU and sigmoid kernels (built on SLEEF's 16-lane expf) run 20–35×
+// VMs with AVX-512), ATen's AVX-512 SiLU and sigmoid kernels (built on SLEEF's 16-lane expf) run 10–35×
 // slower than usual for seconds to minutes at a time, on constant inputs, while every other kernel keeps
 // its speed; EDM training spends up to half its time in them then. ATen's AVX2 kernels showed no such
 // phase. Gen therefore asks ATen for its AVX2 kernels through ATen's own switch, the ATEN_CPU_CAPABILITY
@@ -18,6 +18,14 @@ public static partial class CpuKernels
     /// <summary>The capability Gen asks for when the user has not set <see cref="Variable"/>.</summary>
     public const string Default = "avx2";
 
+    /// <summary>Whether Gen sets and reads ATen's choice here: Linux x86-64 only (the libc setenv and the
+    /// System V return convention this class relies on).</summary>
+    public static bool Applies => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    /// <summary>Where this process's choice comes from: the user's ATEN_CPU_CAPABILITY, or Gen's default.</summary>
+    public static string Source() =>
+        Environment.GetEnvironmentVariable(Variable) is { } user ? $"{Variable}={user}" : $"Gen's default, {Variable}={Default}";
+
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
 
@@ -33,7 +41,7 @@ public static partial class CpuKernels
     /// </summary>
     public static void Apply()
     {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return;
+        if (!Applies) return;
         if (Environment.GetEnvironmentVariable(Variable) is not null) return;   // the user's choice wins
         try
         {
@@ -48,7 +56,7 @@ public static partial class CpuKernels
     /// kernel dispatch; null off Linux x86-64 or where libtorch does not export the function.</summary>
     public static unsafe string? Capability()
     {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
+        if (!Applies) return null;
         _ = TorchSharp.torch.get_num_threads();   // make sure TorchSharp has loaded libtorch
         // libstdc++'s std::string: data pointer, length, then a 16-byte inline buffer (or the capacity).
         byte* s = stackalloc byte[32];

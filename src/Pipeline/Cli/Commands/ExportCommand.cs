@@ -93,11 +93,10 @@ public static class ExportCommand
             CliContext c = cli();
             var (version, providers) = OnnxDevices.List();
             string? aten = CpuKernels.Capability();
-            string atenSource = Environment.GetEnvironmentVariable(CpuKernels.Variable) is { } user ? $"{CpuKernels.Variable}={user}" : $"Gen's default, {CpuKernels.Variable}={CpuKernels.Default}";
             if (r.GetValue(json))
             {
                 c.WriteJson(new { onnxruntime = version, providers = providers.Select(p => new { name = p.Name, device = p.Device, available = p.Available, need = p.Need }),
-                                  torch_cpu_kernels = aten, torch_cpu_kernels_source = aten is null ? null : atenSource, torch_threads = TorchSharp.torch.get_num_threads() });
+                                  torch_cpu_kernels = aten, torch_cpu_kernels_source = aten is null ? null : CpuKernels.Source(), torch_threads = TorchSharp.torch.get_num_threads() });
                 return ExitCodes.Ok;
             }
             c.Console.MarkupLine(Markup.Escape($"ONNX Runtime {version}"));
@@ -107,7 +106,7 @@ public static class ExportCommand
                 table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Device), p.Available ? "[green]available[/]" : "[yellow]missing[/]", Markup.Escape(p.Need));
             c.Console.Write(table);
             if (aten is not null)
-                c.Console.MarkupLine(Markup.Escape($"TorchSharp (libtorch CPU): ATen kernels {aten} ({atenSource}; docs/platform.md §11), {TorchSharp.torch.get_num_threads()} threads"));
+                c.Console.MarkupLine(Markup.Escape($"TorchSharp (libtorch CPU): ATen kernels {aten} ({CpuKernels.Source()}; docs/platform.md §11), {TorchSharp.torch.get_num_threads()} threads"));
             return ExitCodes.Ok;
         });
         return command;
