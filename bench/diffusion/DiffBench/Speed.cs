@@ -68,18 +68,7 @@ public static class Speed
                     ulong seed = (ulong)(round * 1000 + s * 10);
                     if (stage >= 0)
                         while (true) { using var probe = new Generator(seed); if (DiffusionMethod.PickStage(lowCfg, probe) == stage) break; seed++; }
-                    using var guard = NativeCallGuard.Enter();
-                    using var scope = NewDisposeScope();
-                    using var gen = new Generator(seed);
-                    var batchT = new Batch(Batches.Float(data, idx), Batches.Labels(data, idx), idx);
-                    var ctx = new StepContext { Step = s, TotalSteps = steps, Lr = 1e-4, ImagesSeen = 0, Generator = gen };
-                    sw.Start();
-                    method.Model.train();
-                    var outp = method.Step(batchT, ctx);
-                    opt.ZeroGrad();
-                    outp.Loss.backward();
-                    opt.Step(1e-4);
-                    sw.Stop();
+                    TrainStep(method, opt, data, idx, s, steps, seed, 1e-4, sw);
                 }
                 double ips = steps * images / sw.Elapsed.TotalSeconds;
                 double gf = ips * 3 * (stage < 0 ? edmFwd : fwd[r]) / 1e9;
@@ -98,6 +87,26 @@ public static class Speed
             Console.WriteLine(F($"median {name}: {Median(l.Select(x => x.Ips)):F1} img/s, {Median(l.Select(x => x.Gflops)):F1} GFLOP/s ({100 * Median(l.Select(x => x.Gflops)) / Median(peaks):F0}% of matmul), {Median(l.Select(x => x.StepS)):F2} s/step"));
         double lowStep = 0.3 * Median(results["lowdiff@8"].Select(x => x.StepS)) + 0.3 * Median(results["lowdiff@16"].Select(x => x.StepS)) + 0.4 * Median(results["lowdiff@32"].Select(x => x.StepS));
         Console.WriteLine(F($"expected LowDiff step (0.3/0.3/0.4 mix) {lowStep:F2} s vs EDM step {Median(results["edm@32"].Select(x => x.StepS)):F2} s: ratio {lowStep / Median(results["edm@32"].Select(x => x.StepS)):F3}"));
+    }
+
+    /// <summary>One training step as the trainer makes it (the method's loss, backward, the optimizer's update)
+    /// on the images <paramref name="idx"/>, with the step's generator seeded by <paramref name="seed"/>;
+    /// <paramref name="timer"/>, if given, runs from the forward pass to the update (batch assembly excluded).</summary>
+    public static void TrainStep(DiffusionMethod method, Optimizer opt, ImageSet data, int[] idx, int step, int totalSteps,
+                                 ulong seed, double lr, Stopwatch? timer = null)
+    {
+        using var guard = NativeCallGuard.Enter();
+        using var scope = NewDisposeScope();
+        using var gen = new Generator(seed);
+        var batch = new Batch(Batches.Float(data, idx), Batches.Labels(data, idx), idx);
+        var ctx = new StepContext { Step = step, TotalSteps = totalSteps, Lr = lr, ImagesSeen = 0, Generator = gen };
+        timer?.Start();
+        method.Model.train();
+        var output = method.Step(batch, ctx);
+        opt.ZeroGrad();
+        output.Loss.backward();
+        opt.Step(lr);
+        timer?.Stop();
     }
 
     public static void Sample(Args o)

@@ -4,7 +4,6 @@
 // docs/platform.md §11 describes; run it under ATEN_CPU_CAPABILITY=avx512 and =avx2 (kernels_ab.sh) to compare.
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Gen.Generative.Diffusion;
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
@@ -35,19 +34,8 @@ public static class StepTrace
         for (int it = 0; it < steps; it++)
         {
             var sw = Stopwatch.StartNew();
-            using (NativeCallGuard.Enter())
-            using (var scope = NewDisposeScope())
-            using (var gen = new Generator((ulong)it))
-            {
-                int[] idx = Enumerable.Range(0, batch).Select(_ => rng.Next(data.Count)).ToArray();
-                var b = new Batch(Batches.Float(data, idx), Batches.Labels(data, idx), idx);
-                var ctx = new StepContext { Step = it, TotalSteps = steps, Lr = 1e-3, ImagesSeen = 0, Generator = gen };
-                method.Model.train();
-                var outp = method.Step(b, ctx);
-                opt.ZeroGrad();
-                outp.Loss.backward();
-                opt.Step(1e-3);
-            }
+            int[] idx = Enumerable.Range(0, batch).Select(_ => rng.Next(data.Count)).ToArray();
+            Speed.TrainStep(method, opt, data, idx, it, steps, (ulong)it, 1e-3);   // timed whole, as sw runs
             stepS.Add(sw.Elapsed.TotalSeconds);
             siluMs.Add(Profile.Time(() => { using var s = NewDisposeScope(); nn.functional.silu(h).sum().backward(); }, 3));
             if (o.Has("verbose")) Console.WriteLine(F($"step {it,3}: {stepS[^1]:F2} s, silu f+b {siluMs[^1]:F1} ms"));
