@@ -5,9 +5,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gen.Generative.Diffusion;
+using Gen.Pipeline.Classifier;
+using Gen.Pipeline.Data;
 using Gen.Pipeline.Imaging;
 using Gen.Pipeline.Stages;
-using static TorchSharp.torch;
 
 namespace Gen.Cli.Tests;
 
@@ -15,16 +16,14 @@ public sealed class BundledConditionalDiffusionTests
 {
     public static string Asset => Path.Combine(Path.GetDirectoryName(SampleStage.Bundled())!, "fmnist-cond.safetensors");
 
-    private static long[] Judge(string dir, out long[] seeds)
+    /// <summary>The bundled classifier's class for each sample of <paramref name="dir"/> (ordinal file order,
+    /// as the folder reader reads them) and the seeds the file names carry.</summary>
+    private static int[] Judge(string dir, out long[] seeds)
     {
-        var files = Directory.GetFiles(dir, "*.png").OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        var files = Directory.GetFiles(dir).Where(ImageCodec.IsImageFile).OrderBy(f => f, StringComparer.Ordinal).ToArray();
         seeds = files.Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), CultureInfo.InvariantCulture)).ToArray();
-        var px = files.Select(ImageCodec.Decode).SelectMany(d => d.Pixels).ToArray();
         using var judge = Gen.Metrics.Fmnist.FmnistExtractor.BundledClassifier();
-        using var noGrad = no_grad();
-        using Tensor x = tensor(px, [files.Length, 1, 28, 28]).to(ScalarType.Float32).div(255);
-        using Tensor logits = judge.Logits(x);
-        return logits.argmax(1).data<long>().ToArray();
+        return ClassifierEval.Evaluate(judge, ImageFolderReader.Read(dir, Split.Test, "samples")).Predictions;
     }
 
     [Fact]
@@ -36,7 +35,7 @@ public sealed class BundledConditionalDiffusionTests
         Assert.True(r.ExitCode == 0, r.Err);
         var info = JsonNode.Parse(r.Out)!;
         Assert.Equal(DiffusionConfig.ConditionalGuidance, info["guidance"]!.GetValue<double>());
-        long[] judged = Judge(tmp.File("s"), out long[] seeds);
+        int[] judged = Judge(tmp.File("s"), out long[] seeds);
         int right = Enumerable.Range(0, judged.Length).Count(i => judged[i] == seeds[i] % 10);
         Assert.True(right >= 15, $"{right} of 20 samples judged as the class asked for");
 

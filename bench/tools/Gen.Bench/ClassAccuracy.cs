@@ -22,12 +22,11 @@ public static class ClassAccuracy
         using var model = registry.Open<IImageSampler>(o.Str("model", ""), "sample images");
         if (model is not IClassConditionalSampler { ClassNames.Count: >= 2 } cond)
             throw new GenInputException($"'{o.Str("model", "")}' is not a class-conditional generator");
-        var files = Directory.EnumerateFiles(dir, "*.png").OrderBy(f => f, StringComparer.Ordinal).ToArray();
-        if (files.Length == 0) throw new GenInputException($"'{dir}' holds no PNG files");
+        // The folder reader decodes and checks the images (in ordinal file order); the labels are the asked classes.
+        ImageSet read = ImageFolderReader.Read(dir, Split.Test, "samples");
+        var files = Directory.EnumerateFiles(dir).Where(ImageCodec.IsImageFile).OrderBy(f => f, StringComparer.Ordinal).ToArray();
         long[] seeds = files.Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
-        var images = files.Select(ImageCodec.Decode).ToArray();
-        var samples = new ImageSet("samples", images.SelectMany(d => d.Pixels).ToArray(), seeds.Select(cond.ClassOfSeed).ToArray(),
-                                   images[0].Channels, images[0].Height, images[0].Width, cond.ClassNames, dir);
+        var samples = new ImageSet("samples", read.Pixels, seeds.Select(cond.ClassOfSeed).ToArray(), read.Channels, read.Height, read.Width, cond.ClassNames, dir);
         using var judge = FmnistExtractor.BundledClassifier();
         ClassifierReport report = ClassifierEval.Evaluate(judge, samples);   // confusion rows: asked class, columns: judged class
         int k = cond.ClassNames.Count;
