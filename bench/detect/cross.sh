@@ -6,15 +6,11 @@
 # bench/diffusion/gate.sh) into a folder first (train seeds 0…n−1, test seeds from 10⁹, as the builder draws
 # a checkpoint's). All sets draw the same REAL images (same --seed and splits), so only the fakes differ.
 # Run after bench/detect/run.sh (it reuses $BENCH_OUT/ds and cifake-s0). Run alone on a quiet machine.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 out="${BENCH_OUT:-runs/bench-detect}"
 n="${DETECT_N:-10000}"
 nt="${DETECT_N_TEST:-2000}"
-dotnet build -c Release src/Pipeline/Cli/Gen.Cli.csproj -nologo -clp:ErrorsOnly -v:q
-gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
-timed() { local name=$1; shift; local t0; t0=$(date +%s.%N); "$@"; echo "$name $(echo "$(date +%s.%N) - $t0" | bc) s" >> "$out/timings.txt"; }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)" | tee -a "$out/timings.txt"
+source "$(dirname "$0")/common.sh"   # strict mode, cd to the root, mkdir $out, build, gen(), timed, log_machine
+log_machine
 
 [ -f "$out/ds-jem/manifest.json" ] || timed build-dataset-jem \
   gen detect build-dataset --fake assets/jem/fmnist-jem-at.safetensors --n "$n" --n-test "$nt" --out "$out/ds-jem" --json > "$out/build-jem.json"

@@ -3,16 +3,11 @@
 # §1): trains a short EDM run with snapshots, then `gen fid-curve` and `gen detect-curve` on it, and
 # copies the combined plot to docs/images/detect-curve.png. Run alone on a quiet machine.
 # Usage: [CURVE_STEPS=450 CURVE_EVERY=150] bench/detect/curve.sh. Results: $BENCH_OUT/run/{fid,detect}_curve.json.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 out="${BENCH_OUT:-runs/bench-detect-curve}"
 steps="${CURVE_STEPS:-450}"
 every="${CURVE_EVERY:-150}"
-mkdir -p "$out"
-dotnet build -c Release src/Pipeline/Cli/Gen.Cli.csproj -nologo -clp:ErrorsOnly -v:q
-gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
-timed() { local name=$1; shift; local t0; t0=$(date +%s.%N); "$@"; echo "$name $(echo "$(date +%s.%N) - $t0" | bc) s" >> "$out/timings.txt"; }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)" | tee -a "$out/timings.txt"
+source "$(dirname "$0")/common.sh"   # strict mode, cd to the root, mkdir $out, build, gen(), timed, log_machine
+log_machine
 
 if [ ! -f "$out/run/last.safetensors" ]; then
   if [ -f "$out/run/state.safetensors" ]; then resume=--resume; else resume=; fi

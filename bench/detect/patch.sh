@@ -7,14 +7,10 @@
 # run folder (its best-validation epoch) on the test split. The recipe's defaults are Adam 1e-3, batch 64, constant.
 #   bench/detect/patch.sh        → one JSON line per run in $BENCH_OUT/patch.jsonl
 # Run alone on a quiet machine (2 threads).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 out="${BENCH_OUT:-runs/bench-detect}"
 epochs="${EPOCHS:-3}"
 seed="${SEED:-0}"
-mkdir -p "$out"
-dotnet build -c Release src/Pipeline/Cli/Gen.Cli.csproj -nologo -clp:ErrorsOnly -v:q
-gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
+source "$(dirname "$0")/common.sh"   # strict mode, cd to the root, mkdir $out, build, gen(), timed, log_machine
 [ -d "$out/patch-set/test/FAKE" ] || /usr/bin/python3 bench/detect/make_patch_set.py 2000 "$out/patch-set"
 IFS=';' read -r -a variants <<< "${VARIANTS:---schedule constant;--schedule cosine;--lr 3e-3;--batch 16;--lr 3e-3 --batch 32}"
 for arch in ${ARCHS:-resnet-s cifake}; do

@@ -6,17 +6,12 @@
 # Run alone on a quiet machine. Usage: [DETECT_N=10000 DETECT_N_TEST=2000] bench/detect/run.sh [SEED ...]
 # (default seeds: 0 1 2). Results: $BENCH_OUT/*.json and timings.txt; bench/detect/summarize.py prints
 # the RESULTS.md rows.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 out="${BENCH_OUT:-runs/bench-detect}"
 n="${DETECT_N:-10000}"
 nt="${DETECT_N_TEST:-2000}"
 if [ $# -gt 0 ]; then seeds=("$@"); else seeds=(0 1 2); fi
-mkdir -p "$out"
-dotnet build -c Release src/Pipeline/Cli/Gen.Cli.csproj -nologo -clp:ErrorsOnly -v:q
-gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
-timed() { local name=$1; shift; local t0; t0=$(date +%s.%N); "$@"; echo "$name $(echo "$(date +%s.%N) - $t0" | bc) s" >> "$out/timings.txt"; }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)" | tee -a "$out/timings.txt"
+source "$(dirname "$0")/common.sh"   # strict mode, cd to the root, mkdir $out, build, gen(), timed, log_machine
+log_machine
 
 [ -f "$out/ds/manifest.json" ] || timed build-dataset \
   gen detect build-dataset --fake assets/diffusion/fmnist.safetensors --n "$n" --n-test "$nt" --out "$out/ds" --json > "$out/build.json"
