@@ -93,6 +93,23 @@ public sealed class CommandLineTests
         Assert.False(Directory.Exists(tmp.File("run")) && Directory.EnumerateFiles(tmp.File("run")).Any(f => f.EndsWith(".safetensors", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData("--stage-batch", "fixed")]
+    [InlineData("--stage-probs", "0.5,0.5")]
+    [InlineData("--cascade", "8,16", "--stage-batch", "half")]
+    [InlineData("--cascade", "8,16", "--stage-probs", "1,1,1")]
+    [InlineData("--cascade", "8,16", "--stage-weights", "1,0")]
+    public void DiffusionCascadeOptions_Bad_ExitTwo_NameTheOption(params string[] options)
+    {
+        using var tmp = new TempDir();
+        string data = ToyData.Write(tmp.File("toy"), train: 40, test: 8);
+        var r = Cli.Run(["train", "diffusion", "--data", data, "--out", tmp.File("run"), "--steps", "1", .. options]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(options[^2], r.Err);
+        Assert.Single(r.Err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(tmp.File("run")) && Directory.EnumerateFiles(tmp.File("run")).Any(f => f.EndsWith(".safetensors", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void GridZeroImages_ExitTwo()
     {

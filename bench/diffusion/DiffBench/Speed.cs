@@ -1,7 +1,9 @@
 // Interleaved speed measurements (the machine is shared: only ratios measured in one run count).
 //   train-speed: per round, fp32 matmul 2048² peak, then EDM training steps (B=128 at 32²) and LowDiff
 //     training steps at each cascade stage with pixel-equalised batches (B·(32/r)²), all with the Adam
-//     update of the real optimizer; achieved GFLOP/s = images/s × 3 × forward FLOPs (Flops.cs).
+//     update of the real optimizer; achieved GFLOP/s = images/s × 3 × forward FLOPs (Flops.cs). Then the
+//     two-stage cascade 16→32 (0.6/0.4) with fixed batches (B images at every stage, --stage-batch fixed),
+//     whose expected step is compared with the EDM step: the equal wall-clock check of its training.
 //   sample-speed: per round, EDM (N=18) and LowDiff (18,8,6) sampling of the same seeds, fp32 and bf16,
 //     timing the sampler call only (no model load, no file writing), one warm-up round discarded.
 using System.Diagnostics;
@@ -43,9 +45,12 @@ public static class Speed
         using var g0 = new Generator(0);
         using var edm = new DiffusionMethod(edmCfg, data, g0);
         using var low = new DiffusionMethod(lowCfg, data, g0);
+        var fixCfg = new DiffusionConfig { Net = new UNetConfig(), Cascade = [16, 32], StageProbs = [0.6, 0.4], StageLossWeights = [1, 1], StageBatch = DiffusionConfig.FixedBatch };
+        using var fix = new DiffusionMethod(fixCfg, data, g0);
         var train = new TrainConfig { Steps = 1, Batch = batch, Lr = 1e-4, Optimizer = OptimizerKind.Adam, WeightDecay = 0 };
         using var optE = new Optimizer(train, ((ITrainMethod)edm).ParamGroups());
         using var optL = new Optimizer(train, ((ITrainMethod)low).ParamGroups());
+        using var optF = new Optimizer(train, ((ITrainMethod)fix).ParamGroups());
         var fwd = new Dictionary<int, double>();
         foreach (int r in new[] { 8, 16, 32 }) fwd[r] = Flops.Forward(DiffusionModel.NetConfig(lowCfg), r);
         double edmFwd = Flops.Forward(DiffusionModel.NetConfig(edmCfg), 32);
@@ -57,17 +62,19 @@ public static class Speed
         {
             double peak = Matmul(2048, 3);
             var row = new List<string> { F($"matmul {peak:F1} GFLOP/s") };
-            foreach (var (name, method, opt, stage) in new (string, DiffusionMethod, Optimizer, int)[] { ("edm@32", edm, optE, -1), ("lowdiff@8", low, optL, 0), ("lowdiff@16", low, optL, 1), ("lowdiff@32", low, optL, 2) })
+            foreach (var (name, method, opt, stage) in new (string, DiffusionMethod, Optimizer, int)[]
+                     { ("edm@32", edm, optE, -1), ("lowdiff@8", low, optL, 0), ("lowdiff@16", low, optL, 1), ("lowdiff@32", low, optL, 2), ("fixed@16", fix, optF, 0), ("fixed@32", fix, optF, 1) })
             {
-                int r = stage < 0 ? 32 : lowCfg.Cascade[stage];
-                long images = (long)batch * (32 / r) * (32 / r);
+                var cfg = method.Config;
+                int r = stage < 0 ? 32 : cfg.Cascade[stage];
+                long images = stage < 0 ? batch : cfg.StageBatchSize(stage, batch);
                 var sw = new Stopwatch();
                 for (int s = 0; s < steps; s++)
                 {
                     // Find a step seed whose first draw picks the wanted stage (the method picks stages itself).
                     ulong seed = (ulong)(round * 1000 + s * 10);
                     if (stage >= 0)
-                        while (true) { using var probe = new Generator(seed); if (DiffusionMethod.PickStage(lowCfg, probe) == stage) break; seed++; }
+                        while (true) { using var probe = new Generator(seed); if (DiffusionMethod.PickStage(cfg, probe) == stage) break; seed++; }
                     TrainStep(method, opt, data, idx, s, steps, seed, 1e-4, sw);
                 }
                 double ips = steps * images / sw.Elapsed.TotalSeconds;
@@ -86,7 +93,10 @@ public static class Speed
         foreach (var (name, l) in results)
             Console.WriteLine(F($"median {name}: {Median(l.Select(x => x.Ips)):F1} img/s, {Median(l.Select(x => x.Gflops)):F1} GFLOP/s ({100 * Median(l.Select(x => x.Gflops)) / Median(peaks):F0}% of matmul), {Median(l.Select(x => x.StepS)):F2} s/step"));
         double lowStep = 0.3 * Median(results["lowdiff@8"].Select(x => x.StepS)) + 0.3 * Median(results["lowdiff@16"].Select(x => x.StepS)) + 0.4 * Median(results["lowdiff@32"].Select(x => x.StepS));
-        Console.WriteLine(F($"expected LowDiff step (0.3/0.3/0.4 mix) {lowStep:F2} s vs EDM step {Median(results["edm@32"].Select(x => x.StepS)):F2} s: ratio {lowStep / Median(results["edm@32"].Select(x => x.StepS)):F3}"));
+        double edmStep = Median(results["edm@32"].Select(x => x.StepS));
+        Console.WriteLine(F($"expected LowDiff step (0.3/0.3/0.4 mix) {lowStep:F2} s vs EDM step {edmStep:F2} s: ratio {lowStep / edmStep:F3}"));
+        double fixStep = 0.6 * Median(results["fixed@16"].Select(x => x.StepS)) + 0.4 * Median(results["fixed@32"].Select(x => x.StepS));
+        Console.WriteLine(F($"expected fixed-batch 16→32 step (0.6/0.4 mix) {fixStep:F2} s vs EDM step {edmStep:F2} s: ratio {fixStep / edmStep:F3} (FLOPs ratio {fixCfg.StepCostVsBaseline():F3})"));
     }
 
     /// <summary>One training step as the trainer makes it (the method's loss, backward, the optimizer's update)

@@ -74,6 +74,9 @@ public sealed record DiffusionConfig
     public double[] StageLossWeights { get; init; } = [];// docs/methods/diffusion.md §3.2: per-stage loss weights w_s, default 1
     public double SigmaAugMax { get; init; } = 0.25;     // docs/methods/diffusion.md §3.3: σ_aug ~ U(0, 0.25) with prob. 0.5 (CDM conditioning augmentation)
     public double SigmaAugProb { get; init; } = 0.5;     // probability that a refine-stage sample gets σ_aug > 0
+    public string StageBatch { get; init; } = PixelsBatch; // docs/methods/diffusion.md §3.3: pixels (B·(R/r)² images) or fixed (B)
+
+    public const string PixelsBatch = "pixels", FixedBatch = "fixed";
 
     public bool IsCascade => Cascade.Length > 0;
     public string Kind => IsCascade ? LowDiffKind : EdmKind;
@@ -81,6 +84,23 @@ public sealed record DiffusionConfig
 
     /// <summary>Resolution of stage s (the baseline has one stage at full resolution).</summary>
     public int StageResolution(int s) => IsCascade ? Cascade[s] : Resolution;
+
+    /// <summary>Images a training step of stage s uses for a Trainer batch of b.</summary>
+    public long StageBatchSize(int s, long b) =>
+        IsCascade && StageBatch == PixelsBatch ? b << (2 * LowDiffCascade.Octaves(Cascade[s], Resolution)) : b;
+
+    /// <summary>
+    /// Expected FLOPs of one training step as a fraction of a baseline step at full resolution
+    /// (convolution cost scales with pixels): 1 for the baseline and for pixel-equalised cascade batches,
+    /// Σ p_s·(r_s/R)² for fixed ones.
+    /// </summary>
+    public double StepCostVsBaseline()
+    {
+        if (!IsCascade || StageBatch == PixelsBatch) return 1;
+        double sum = StageProbs.Sum(), cost = 0;
+        for (int s = 0; s < Stages; s++) cost += StageProbs[s] / sum * Math.Pow((double)Cascade[s] / Resolution, 2);
+        return cost;
+    }
 
     public void Validate()
     {
@@ -95,6 +115,8 @@ public sealed record DiffusionConfig
             throw new GenInputException($"--stage-probs needs {Cascade.Length} non-negative numbers (one per cascade resolution) with a positive sum");
         if (StageLossWeights.Length != Cascade.Length || StageLossWeights.Any(w => !(w > 0)))
             throw new GenInputException($"--stage-weights needs {Cascade.Length} positive numbers (one per cascade resolution)");
+        if (StageBatch != PixelsBatch && StageBatch != FixedBatch)
+            throw new GenInputException($"--stage-batch must be '{PixelsBatch}' or '{FixedBatch}', got '{StageBatch}'");
         if (SigmaAugMax < 0 || SigmaAugProb < 0 || SigmaAugProb > 1)
             throw new GenInputException("conditioning augmentation needs σ_aug,max ≥ 0 and a probability in [0, 1]");
     }

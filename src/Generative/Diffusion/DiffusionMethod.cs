@@ -4,7 +4,7 @@
 // classifier-free guidance (Ho & Salimans 2022). LowDiff (docs/methods/diffusion.md §3.3): each step picks one cascade stage
 // with p = StageProbs, trains on B·(R/r)² images at resolution r (pixel-equalised, so every step costs
 // about the same FLOPs as a baseline step; the images beyond the Trainer's batch are drawn uniformly
-// from the training set with the step's generator), with cond = up(down(x_r)) + σ_aug·ε′ and σ_aug = 0
+// from the training set with the step's generator) or, with StageBatch = fixed, on the Trainer's B images, with cond = up(down(x_r)) + σ_aug·ε′ and σ_aug = 0
 // with p = 0.5 else U(0, 0.25) (conditioning augmentation, Ho et al. 2021 CDM).
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
@@ -83,7 +83,7 @@ public sealed class DiffusionMethod : ITrainMethod
         int r = Config.Cascade[s];
         int k = LowDiffCascade.Octaves(r, Config.Resolution);
         Tensor images = batch.Images, labels = batch.Labels;
-        long want = batch.Images.shape[0] << (2 * k);
+        long want = Config.StageBatchSize(s, batch.Images.shape[0]);
         if (want > images.shape[0])
         {
             long[] extra = randint(0, _data.Count, [want - images.shape[0]], ScalarType.Int64, generator: g).data<long>().ToArray();

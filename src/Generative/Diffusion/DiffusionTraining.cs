@@ -38,6 +38,9 @@ public sealed record DiffusionParams : TrainParams
     [Param("LowDiff: loss weight of each stage (default all 1)")]
     public double[] StageWeights { get; init; } = [];
 
+    [Param("LowDiff: images per step at a low-resolution stage: pixels (B·(32/r)², every step costs a baseline step) or fixed (B, a step costs less)")]
+    public string StageBatch { get; init; } = DiffusionConfig.PixelsBatch;
+
     [Param("Probability of dropping the class label (classifier-free guidance)")]
     public double LabelDropout { get; init; } = 0.1;
 
@@ -54,8 +57,8 @@ public sealed record DiffusionParams : TrainParams
         if (ChannelMult.Length == 0 || ChannelMult.Any(m => m <= 0)) throw new GenInputException("--channel-mult takes positive integers, e.g. 1,2,4");
         if (GridN <= 0) throw new GenInputException($"--grid-n must be positive, got {GridN}");
         if (SampleEvery < 0) throw new GenInputException($"--sample-every must be zero (end only) or positive, got {SampleEvery}");
-        if ((StageProbs.Length > 0 || StageWeights.Length > 0) && Cascade.Length == 0)
-            throw new GenInputException("--stage-probs and --stage-weights apply to a LowDiff cascade; add --cascade 8,16,32");
+        if ((StageProbs.Length > 0 || StageWeights.Length > 0 || StageBatch != DiffusionConfig.PixelsBatch) && Cascade.Length == 0)
+            throw new GenInputException("--stage-probs, --stage-weights and --stage-batch apply to a LowDiff cascade; add --cascade 8,16,32");
     }
 }
 
@@ -191,6 +194,7 @@ public sealed class DiffusionTraining : Method<DiffusionParams, DiffusionConfig>
             Cascade = p.Cascade,
             StageProbs = p.Cascade.Length > 0 ? probs : [],
             StageLossWeights = p.Cascade.Length > 0 ? weights : [],
+            StageBatch = p.StageBatch,
         };
         config.Validate();
         return config;
@@ -212,7 +216,11 @@ public sealed class DiffusionTraining : Method<DiffusionParams, DiffusionConfig>
             Method = method,
             Train = train,
             Hooks = [grid],
-            RunInfo = new JsonObject { ["parameters"] = method.Diffusion.ParameterCount },
+            RunInfo = new JsonObject
+            {
+                ["parameters"] = method.Diffusion.ParameterCount,
+                ["step_cost_vs_baseline"] = config.StepCostVsBaseline(),
+            },
             ExtraOutputs = [SamplesDir],
         };
     }

@@ -45,13 +45,15 @@ public sealed class DiffusionMethodTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Step_AtInit_LossIsFinite(bool cascade)
+    [InlineData(false, DiffusionConfig.PixelsBatch)]
+    [InlineData(true, DiffusionConfig.PixelsBatch)]
+    [InlineData(true, DiffusionConfig.FixedBatch)]
+    public void Step_AtInit_LossIsFinite(bool cascade, string stageBatch)
     {
         var data = TinyData.Squares(64, 6);
         using var g = new Generator(1);
-        using var method = new DiffusionMethod(Tiny.Config(labelDim: 2, cascade: cascade ? [4, 8] : null), data, g);
+        var config = Tiny.Config(labelDim: 2, cascade: cascade ? [4, 8] : null) with { StageBatch = stageBatch };
+        using var method = new DiffusionMethod(config, data, g);
         using var scope = NewDisposeScope();
         for (int step = 0; step < 6; step++)
         {
@@ -74,6 +76,34 @@ public sealed class DiffusionMethodTests
         }
         Assert.InRange(counts[0], 800, 1000);
         Assert.InRange(counts[2], 1080, 1320);
+    }
+
+    [Fact]
+    public void StageBatchSize_PixelsScalesByArea_FixedKeepsTheBatch()
+    {
+        var pixels = Tiny.Config(cascade: [2, 4, 8]);
+        Assert.Equal(new long[] { 16 * 16, 4 * 16, 16 }, Enumerable.Range(0, 3).Select(s => pixels.StageBatchSize(s, 16)));
+        var fixedBatch = pixels with { StageBatch = DiffusionConfig.FixedBatch };
+        Assert.Equal(new long[] { 16, 16, 16 }, Enumerable.Range(0, 3).Select(s => fixedBatch.StageBatchSize(s, 16)));
+        Assert.Equal(16, Tiny.Config().StageBatchSize(0, 16));
+    }
+
+    [Fact]
+    public void StepCostVsBaseline_FixedBatch_IsTheExpectedPixelShare()
+    {
+        // Two stages at 4² and 8² (full size 8²) picked with 0.6/0.4: 0.6·(4/8)² + 0.4·1 = 0.55; the
+        // probabilities are normalised, so 3:2 gives the same.
+        var c = Tiny.Config(cascade: [4, 8]) with { StageProbs = [3, 2], StageBatch = DiffusionConfig.FixedBatch };
+        Assert.Equal(0.55, c.StepCostVsBaseline(), 12);
+        Assert.Equal(1.0, (c with { StageBatch = DiffusionConfig.PixelsBatch }).StepCostVsBaseline());
+        Assert.Equal(1.0, Tiny.Config().StepCostVsBaseline());
+    }
+
+    [Fact]
+    public void Validate_UnknownStageBatch_NamesTheOption()
+    {
+        var c = Tiny.Config(cascade: [4, 8]) with { StageBatch = "half" };
+        Assert.Contains("--stage-batch", Assert.Throws<GenInputException>(c.Validate).Message);
     }
 
     [Fact]
