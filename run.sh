@@ -36,7 +36,8 @@ gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
 # with the bundled unconditional checkpoint (the one `gen sample` uses without a checkpoint argument).
 # `./run.sh classifier` runs the foundation's demo instead (a 2-epoch ResNet classifier); `./run.sh jem`
 # samples a class grid from the bundled JEM-AT model and measures its robustness; `./run.sh lzn` samples
-# a class grid from the bundled Latent Zoning Network and measures its test accuracy.
+# a class grid from the bundled Latent Zoning Network and measures its test accuracy; `./run.sh lowdiff`
+# does what `edm` does with the bundled LowDiff cascade (16→32) and its measured sampler recipe.
 job="${1:-sample}"
 case "$job" in
   sample)
@@ -58,6 +59,18 @@ case "$job" in
     say "FD-FMNIST of $n bundled-checkpoint samples against the Fashion-MNIST test set (bundled statistics)"
     rm -rf "$out/samples"
     gen sample --n "$n" --seed 100000 --out "$out/samples" --threads 2
+    gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
+    echo "grid: $out/grid.png";;
+  lowdiff)
+    model=assets/diffusion/fmnist-lowdiff.safetensors
+    recipe=(--stage-steps 10,8 --sampler dpmpp-2m --sigma-start 8)   # docs/methods/diffusion.md §3.6
+    out=runs/main-lowdiff; mkdir -p "$out"
+    n="${GEN_MAIN_N:-1000}"
+    say "sampling 64 images from the bundled LowDiff cascade ($model): 16² base, then 32² refinement"
+    gen sample "$model" "${recipe[@]}" --n 64 --seed 0 --grid "$out/grid.png" --threads 2
+    say "FD-FMNIST of $n of its samples against the Fashion-MNIST test set (bundled statistics)"
+    rm -rf "$out/samples"
+    gen sample "$model" "${recipe[@]}" --n "$n" --seed 100000 --out "$out/samples" --threads 2
     gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
     echo "grid: $out/grid.png";;
   classifier)
@@ -91,5 +104,5 @@ case "$job" in
     say "its test accuracy: image → latent → nearest class zone, in batches of 64"
     gen eval classifier "$model" --threads 2
     echo "grid: $out/grid.png";;
-  *) echo "error: unknown job '$job'; use ./run.sh (class grid + FID), ./run.sh edm (unconditional grid + FID), ./run.sh classifier, ./run.sh jem or ./run.sh lzn" >&2; exit 2;;
+  *) echo "error: unknown job '$job'; use ./run.sh (class grid + FID), ./run.sh edm (unconditional grid + FID), ./run.sh lowdiff (LowDiff grid + FID), ./run.sh classifier, ./run.sh jem or ./run.sh lzn" >&2; exit 2;;
 esac
