@@ -2,10 +2,11 @@
 // EDM loss (EdmLoss) on a batch. Data: uint8 → x/127.5 − 1, padded with −1 from 28² to 32²
 // (docs/methods/diffusion.md §2.1). Class labels are one-hot and dropped to the zero vector with p = 0.1 for
 // classifier-free guidance (Ho & Salimans 2022). LowDiff (docs/methods/diffusion.md §3.3): each step picks one cascade stage
-// with p = StageProbs, trains on B·(R/r)² images at resolution r (pixel-equalised, so every step costs
-// about the same FLOPs as a baseline step; the images beyond the Trainer's batch are drawn uniformly
-// from the training set with the step's generator) or, with StageBatch = fixed, on the Trainer's B images, with cond = up(down(x_r)) + σ_aug·ε′ and σ_aug = 0
-// with p = 0.5 else U(0, 0.25) (conditioning augmentation, Ho et al. 2021 CDM).
+// with p = StageProbs and trains at resolution r on B·(R/r)² images (StageBatch = pixels: every step costs
+// about the FLOPs of a baseline step; the images beyond the Trainer's batch are drawn uniformly from the
+// training set with the step's generator) or on the Trainer's B images (StageBatch = fixed: a step at r
+// costs about (r/R)² of one), with cond = up(down(x_r)) + σ_aug·ε′ and σ_aug = 0 with p = 0.5 else
+// U(0, 0.25) (conditioning augmentation, Ho et al. 2021 CDM).
 using Gen.Pipeline;
 using Gen.Pipeline.Data;
 using Gen.Pipeline.Training;
