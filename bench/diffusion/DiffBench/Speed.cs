@@ -92,11 +92,14 @@ public static class Speed
         Console.WriteLine(F($"median matmul fp32 2048²: {Median(peaks):F1} GFLOP/s"));
         foreach (var (name, l) in results)
             Console.WriteLine(F($"median {name}: {Median(l.Select(x => x.Ips)):F1} img/s, {Median(l.Select(x => x.Gflops)):F1} GFLOP/s ({100 * Median(l.Select(x => x.Gflops)) / Median(peaks):F0}% of matmul), {Median(l.Select(x => x.StepS)):F2} s/step"));
-        double lowStep = 0.3 * Median(results["lowdiff@8"].Select(x => x.StepS)) + 0.3 * Median(results["lowdiff@16"].Select(x => x.StepS)) + 0.4 * Median(results["lowdiff@32"].Select(x => x.StepS));
         double edmStep = Median(results["edm@32"].Select(x => x.StepS));
-        Console.WriteLine(F($"expected LowDiff step (0.3/0.3/0.4 mix) {lowStep:F2} s vs EDM step {edmStep:F2} s: ratio {lowStep / edmStep:F3}"));
-        double fixStep = 0.6 * Median(results["fixed@16"].Select(x => x.StepS)) + 0.4 * Median(results["fixed@32"].Select(x => x.StepS));
-        Console.WriteLine(F($"expected fixed-batch 16→32 step (0.6/0.4 mix) {fixStep:F2} s vs EDM step {edmStep:F2} s: ratio {fixStep / edmStep:F3} (FLOPs ratio {fixCfg.StepCostVsBaseline():F3})"));
+        // A cascade's expected step: its stages' median step times, weighted by the stage probabilities.
+        double Expected(DiffusionConfig c, string prefix) =>
+            Enumerable.Range(0, c.Stages).Sum(s => c.StageProbs[s] / c.StageProbs.Sum() * Median(results[$"{prefix}@{c.Cascade[s]}"].Select(x => x.StepS)));
+        static string Mix(DiffusionConfig c) => string.Join("/", c.StageProbs.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+        double lowStep = Expected(lowCfg, "lowdiff"), fixStep = Expected(fixCfg, "fixed");
+        Console.WriteLine(F($"expected LowDiff step ({Mix(lowCfg)} mix) {lowStep:F2} s vs EDM step {edmStep:F2} s: ratio {lowStep / edmStep:F3}"));
+        Console.WriteLine(F($"expected fixed-batch 16→32 step ({Mix(fixCfg)} mix) {fixStep:F2} s vs EDM step {edmStep:F2} s: ratio {fixStep / edmStep:F3} (FLOPs ratio {fixCfg.StepCostVsBaseline():F3})"));
     }
 
     /// <summary>One training step as the trainer makes it (the method's loss, backward, the optimizer's update)
