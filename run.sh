@@ -38,41 +38,41 @@ gen() { dotnet src/Pipeline/Cli/bin/Release/net10.0/linux-x64/gen.dll "$@"; }
 # samples a class grid from the bundled JEM-AT model and measures its robustness; `./run.sh lzn` samples
 # a class grid from the bundled Latent Zoning Network and measures its test accuracy; `./run.sh lowdiff`
 # does what `edm` does with the bundled LowDiff cascade (16→32) and its measured sampler recipe.
+COND=assets/diffusion/fmnist-cond.safetensors
+LOWDIFF=assets/diffusion/fmnist-lowdiff.safetensors
+LOWDIFF_RECIPE=(--stage-steps 10,8 --sampler dpmpp-2m --sigma-start 8)   # docs/methods/diffusion.md §3.6
+
+# grid_and_fd OUT GRID_N COLUMNS GRID_WHAT FD_WHAT [gen sample arguments: checkpoint, sampler options]
+# A grid of GRID_N samples (seeds 0…) in OUT/grid.png, then the FD-FMNIST of $GEN_MAIN_N (default 1,000)
+# samples (seeds 100000…) against the Fashion-MNIST test set (bundled statistics).
+grid_and_fd() {
+  local out="$1" grid_n="$2" columns="$3" grid_what="$4" fd_what="$5"; shift 5
+  local n="${GEN_MAIN_N:-1000}"
+  mkdir -p "$out"
+  say "$grid_what"
+  gen sample "$@" --n "$grid_n" --seed 0 --columns "$columns" --grid "$out/grid.png" --threads 2
+  say "FD-FMNIST of $n $fd_what against the Fashion-MNIST test set (bundled statistics)"
+  rm -rf "$out/samples"
+  gen sample "$@" --n "$n" --seed 100000 --out "$out/samples" --threads 2
+  gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
+  echo "grid: $out/grid.png"
+}
+
 job="${1:-sample}"
 case "$job" in
   sample)
-    model=assets/diffusion/fmnist-cond.safetensors
-    out=runs/main; mkdir -p "$out"
-    n="${GEN_MAIN_N:-1000}"
-    say "a 10×10 class grid from the bundled class-conditional diffusion model ($model): one class per column"
-    gen sample "$model" --n 100 --seed 0 --columns 10 --grid "$out/grid.png" --threads 2
-    say "FD-FMNIST of $n of its samples (class = seed mod 10) against the Fashion-MNIST test set (bundled statistics)"
-    rm -rf "$out/samples"
-    gen sample "$model" --n "$n" --seed 100000 --out "$out/samples" --threads 2
-    gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
-    echo "grid: $out/grid.png";;
+    grid_and_fd runs/main 100 10 \
+      "a 10×10 class grid from the bundled class-conditional diffusion model ($COND): one class per column" \
+      "of its samples (class = seed mod 10)" "$COND";;
   edm)
-    out=runs/main-edm; mkdir -p "$out"
-    n="${GEN_MAIN_N:-1000}"
-    say "sampling 64 images from the bundled unconditional checkpoint (assets/diffusion/fmnist.safetensors)"
-    gen sample --n 64 --seed 0 --grid "$out/grid.png" --threads 2
-    say "FD-FMNIST of $n bundled-checkpoint samples against the Fashion-MNIST test set (bundled statistics)"
-    rm -rf "$out/samples"
-    gen sample --n "$n" --seed 100000 --out "$out/samples" --threads 2
-    gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
-    echo "grid: $out/grid.png";;
+    # No checkpoint argument: `gen sample` finds the bundled unconditional one itself.
+    grid_and_fd runs/main-edm 64 8 \
+      "sampling 64 images from the bundled unconditional checkpoint (assets/diffusion/fmnist.safetensors)" \
+      "bundled-checkpoint samples";;
   lowdiff)
-    model=assets/diffusion/fmnist-lowdiff.safetensors
-    recipe=(--stage-steps 10,8 --sampler dpmpp-2m --sigma-start 8)   # docs/methods/diffusion.md §3.6
-    out=runs/main-lowdiff; mkdir -p "$out"
-    n="${GEN_MAIN_N:-1000}"
-    say "sampling 64 images from the bundled LowDiff cascade ($model): 16² base, then 32² refinement"
-    gen sample "$model" "${recipe[@]}" --n 64 --seed 0 --grid "$out/grid.png" --threads 2
-    say "FD-FMNIST of $n of its samples against the Fashion-MNIST test set (bundled statistics)"
-    rm -rf "$out/samples"
-    gen sample "$model" "${recipe[@]}" --n "$n" --seed 100000 --out "$out/samples" --threads 2
-    gen fid "$out/samples" fashion-mnist:test --extractor fmnist --threads 2
-    echo "grid: $out/grid.png";;
+    grid_and_fd runs/main-lowdiff 64 8 \
+      "sampling 64 images from the bundled LowDiff cascade ($LOWDIFF): 16² base, then 32² refinement" \
+      "of its samples" "$LOWDIFF" "${LOWDIFF_RECIPE[@]}";;
   classifier)
     gen data info fashion-mnist
     run=runs/demo-classifier
