@@ -11,7 +11,7 @@ namespace Gen.Representation.Tests.Detection;
 /// <summary>The detector sanity checks of docs/methods/detection.md §6 on Fashion-MNIST, trained through
 /// `gen train detector` on CIFAKE-layout folders: a planted patch is found (and Grad-CAM points at it),
 /// shuffled labels and REAL-vs-REAL give chance.</summary>
-public sealed class DetectorSanityTests
+public sealed class DetectorSanityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Train = 2000, Test = 500, Size = 28;
 
@@ -43,9 +43,9 @@ public sealed class DetectorSanityTests
         foreach (byte[] px in images) ImageCodec.WritePng(Path.Combine(dir, $"{i++:D5}.png"), px, 1, Size, Size);
     }
 
-    private static string TrainDetector(string data, string outDir, string arch = DetectorConfig.Cifake, int epochs = 3)
+    private static string TrainDetector(string data, string outDir, string arch = DetectorConfig.Cifake, int epochs = 3, int threads = 1)
     {
-        var (code, _, err) = Gen("train", "detector", "--data", data, "--arch", arch, "--epochs", epochs.ToString(), "--threads", "1", "--out", outDir, "--json");
+        var (code, _, err) = Gen("train", "detector", "--data", data, "--arch", arch, "--epochs", epochs.ToString(), "--threads", threads.ToString(), "--out", outDir, "--json");
         Assert.True(code == 0, err);
         return outDir;
     }
@@ -53,24 +53,28 @@ public sealed class DetectorSanityTests
     [Fact]
     public void PlantedPatch_IsDetected_AndGradCamPointsAtIt()
     {
+        // The spec's check at its scale: the whole training split (30,000 REAL + 30,000 FAKE) for 3 epochs.
+        // On 2,000 + 2,000 images (168 steps) no setting reached 99 % reliably (docs/methods/detection.md §6).
         using var tmp = new TempDir();
         var (train, test) = Fmnist.Value;
+        int half = train.Count / 2;
         var rng = new Random(1);
         (int, int) Place() => (rng.Next(Size - 2), rng.Next(Size - 2));
-        Write(tmp.File("ds/train/REAL"), Enumerable.Range(0, Train).Select(i => Image(train, i, null)));
-        Write(tmp.File("ds/train/FAKE"), Enumerable.Range(Train, Train).Select(i => Image(train, i, Place())));
+        Write(tmp.File("ds/train/REAL"), Enumerable.Range(0, half).Select(i => Image(train, i, null)));
+        Write(tmp.File("ds/train/FAKE"), Enumerable.Range(half, half).Select(i => Image(train, i, Place())));
         var places = Enumerable.Range(0, Test).Select(_ => Place()).ToArray();
         Write(tmp.File("ds/test/REAL"), Enumerable.Range(0, Test).Select(i => Image(test, i, null)));
         Write(tmp.File("ds/test/FAKE"), Enumerable.Range(0, Test).Select(i => Image(test, Test + i, places[i])));
         // resnet-s, not cifake: a patch anywhere is a position-invariant cue, which global pooling learns
-        // in a few epochs and cifake's flatten + dense head learns slowly (docs/methods/detection.md §6).
-        string det = TrainDetector(tmp.File("ds"), tmp.File("det"), DetectorConfig.ResNetS, epochs: 5);
+        // faster than cifake's flatten + dense head (docs/methods/detection.md §6).
+        string det = TrainDetector(tmp.File("ds"), tmp.File("det"), DetectorConfig.ResNetS, epochs: 3, threads: 2);
 
         var (code, stdout, err) = Gen("detect", "eval", det, tmp.File("ds"), "--json");
         Assert.True(code == 0, err);
         var root = JsonDocument.Parse(stdout).RootElement;
         double auc = root.GetProperty("roc_auc").GetDouble(), acc = root.GetProperty("accuracy").GetDouble();
-        Assert.True(auc >= 0.99 && acc >= 0.9, $"ROC-AUC {auc}, accuracy {acc}");
+        output.WriteLine($"planted patch: accuracy {acc}, ROC-AUC {auc}");
+        Assert.True(acc >= 0.99, $"accuracy {acc}, ROC-AUC {auc}");
 
         using var model = DetectorModel.Load(det);
         ImageSet fakes = DetectionData.Load(tmp.File("ds"), Split.Test);
@@ -86,6 +90,7 @@ public sealed class DetectorSanityTests
             int dy = Math.Max(0, Math.Max(y0 - row, row - (y0 + 2))), dx = Math.Max(0, Math.Max(x0 - col, col - (x0 + 2)));
             if (Math.Max(dy, dx) <= 2) onPatch++;
         }
+        output.WriteLine($"Grad-CAM peak within 2 px of the patch for {onPatch} of {correct} detected fakes");
         Assert.True(onPatch >= 0.8 * correct, $"Grad-CAM peak near the patch for {onPatch} of {correct} detected fakes");
     }
 
