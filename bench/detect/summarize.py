@@ -25,40 +25,40 @@ for arch, v in acc.items():
     if len(v) > 1:
         print(f"\n{arch}: mean accuracy {100*statistics.mean(v):.2f}%, sample std {100*statistics.stdev(v):.2f} points over {len(v)} seeds")
 
-b = load(f"{out}/build.json")
-print(f"\ndataset: {b['counts']}, fake {b['fake'].get('model', '')}")
-print("\n| split | class | mean | std | exact 0 | exact 255 |")
-print("|---|---|---|---|---|---|")
-for split, per in b["cues"].items():
-    for label, c in per.items():
-        print(f"| {split} | {label} | {c['mean']:.2f} | {c['std']:.2f} | {100*c['zero_fraction']:.2f}% | {100*c['full_fraction']:.2f}% |")
+import os
+if os.path.exists(f"{out}/build.json"):   # run.sh's set (cross.sh alone writes build-edm.json)
+    b = load(f"{out}/build.json")
+    print(f"\ndataset: {b['counts']}, fake {b['fake'].get('model', '')}")
+    print("\n| split | class | mean | std | exact 0 | exact 255 |")
+    print("|---|---|---|---|---|---|")
+    for split, per in b["cues"].items():
+        for label, c in per.items():
+            print(f"| {split} | {label} | {c['mean']:.2f} | {c['std']:.2f} | {100*c['zero_fraction']:.2f}% | {100*c['full_fraction']:.2f}% |")
 
 print("\ntimings:")
 with open(f"{out}/timings.txt") as f:
     print(f.read().strip())
 
-# The cross-generator table of bench/detect/cross.sh, when it ran.
-import os
-names = {"cifake-s0": "EDM (bundled)", "cifake-jem-s0": "JEM-AT (bundled)"}
-sets = {"ds": "EDM test split", "ds-jem": "JEM-AT test split"}
-if os.path.exists(f"{out}/cifake-lowdiff-s0"):
-    names["cifake-lowdiff-s0"] = "LowDiff 16→32"
-    sets["ds-lowdiff"] = "LowDiff test split"
-cells = {(d, s): f"{out}/cross-{d}-on-{s}.json" for d in names for s in sets}
-if all(os.path.exists(p) for p in cells.values()):
-    print("\n| detector trained on | " + " | ".join(f"{v}: accuracy / ROC-AUC" for v in sets.values()) + " |")
-    print("|---|" + "---|" * len(sets))
-    for d, dn in names.items():
+# The cross-generator table of bench/detect/cross.sh, when it ran (generators in its order).
+labels = {"edm": "EDM", "lowdiff": "LowDiff 16→32", "cond": "EDM class-conditional", "jem": "JEM-AT", "lzn": "LZN"}
+set_of = lambda g: "ds" if g == "edm" else f"ds-{g}"
+det_of = lambda g: "cifake-s0" if g == "edm" else f"cifake-{g}-s0"
+if os.path.exists(f"{out}/cross-gens.txt"):
+    gens = open(f"{out}/cross-gens.txt").read().split()
+    print("\n| detector trained on ↓, tested on → | " + " | ".join(labels[h] for h in gens) + " |")
+    print("|---|" + "---|" * len(gens))
+    for g in gens:
         row = []
-        for s in sets:
-            e = load(cells[(d, s)])
+        for h in gens:
+            e = load(f"{out}/cross-{det_of(g)}-on-{set_of(h)}.json")
             row.append(f"{100*e['accuracy']:.2f}% / {e['roc_auc']:.4f}")
-        print(f"| {dn} | " + " | ".join(row) + " |")
-    for build, label in (("build-jem.json", "JEM-AT"), ("build-lowdiff.json", "LowDiff")):
-        if not os.path.exists(f"{out}/{build}"):
-            continue
-        bj = load(f"{out}/{build}")
-        print(f"\n{label} set cheap cues:")
+        print(f"| {labels[g]} | " + " | ".join(row) + " |")
+    print("\n| set | fake classes | split | class | mean | std | exact 0 | exact 255 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for g in gens:
+        path = f"{out}/{set_of(g)}/manifest.json"
+        bj = load(path)
         for split, per in bj["cues"].items():
             for cls, c in per.items():
-                print(f"| {split} | {cls} | {c['mean']:.2f} | {c['std']:.2f} | {100*c['zero_fraction']:.2f}% | {100*c['full_fraction']:.2f}% |")
+                print(f"| {labels[g]} | {'matched' if bj.get('fake_classes', '').startswith('matched') else 'unconditional'} | {split} | {cls} | {c['mean']:.2f} | {c['std']:.2f} | "
+                      f"{100*c['zero_fraction']:.2f}% | {100*c['full_fraction']:.2f}% |")

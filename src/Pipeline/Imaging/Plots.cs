@@ -82,7 +82,7 @@ public static class Plots
     {
         var rows = Training.MetricsLog.Read(metricsPath);
         var keys = rows.SelectMany(r => r.Keys).Distinct()
-                       .Where(k => k is not ("step" or "epoch" or "images" or "elapsed_s" or "rss_mb" or "images_per_s")).ToList();
+                       .Where(k => k is not ("step" or "epoch" or "images" or "elapsed_s" or "rss_mb" or "gc_pause_s" or "images_per_s")).ToList();
         var written = new List<string>();
         foreach (string key in keys)
         {

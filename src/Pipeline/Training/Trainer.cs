@@ -174,6 +174,10 @@ public sealed class Trainer
                 };
                 // glibc's heap in use vs RSS tells a leak (in use grows) from fragmentation (docs/platform.md §7).
                 if (MallocTuning.Heap() is { } heap) row["heap_in_use_mb"] = heap.InUse;
+                // The process's total GC pause: a jump marks a real collection, which is when native memory
+                // held by unreachable managed objects is finalised (docs/platform.md §7). The collection
+                // count is no guide: every step's no-GC region counts one, mostly without work.
+                row["gc_pause_s"] = GC.GetTotalPauseDuration().TotalSeconds;
                 foreach (var (k, v) in window.Sums) row[k] = v / window.Count;
                 log.Append(row);
                 window = new LogWindow();
