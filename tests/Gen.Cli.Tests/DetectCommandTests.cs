@@ -71,6 +71,7 @@ public sealed class DetectCommandTests
         Assert.Equal(4, perClass.Count);
         double realAcc = perClass.Sum(x => x.GetProperty("count").GetInt32() * x.GetProperty("accuracy").GetDouble()) / 60;
         Assert.Equal(e.GetProperty("real_accuracy").GetDouble(), realAcc, 9);
+        Assert.Empty(e.GetProperty("fake_per_class").EnumerateArray());                          // fakes from a folder carry no class
         Assert.Contains("confusion matrix", Cli.Run("detect", "eval", det, ds).Out);
 
         var explain = Cli.Run("explain", det, Path.Combine(ds, "test"), "--n", "6", "--out", tmp.File("ex"), "--json");

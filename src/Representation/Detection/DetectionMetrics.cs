@@ -82,17 +82,20 @@ public static class DetectionMetrics
         return scores;
     }
 
-    /// <summary>For a set written by `gen detect build-dataset`: the accuracy on REAL test images per
-    /// source class (which real classes a detector mistakes for fakes), from the manifest; empty for
-    /// other folders. REAL images come in file-name order, as the manifest lists them.</summary>
-    public static IReadOnlyList<(string Class, int Count, double Accuracy)> RealPerClass(string spec, ImageSet data, IReadOnlyList<double> pFake)
+    /// <summary>For a set written by `gen detect build-dataset`: the accuracy on the test images of one
+    /// label (REAL or FAKE) per source class, from the manifest. REAL images have the class of their real
+    /// image (which real classes a detector mistakes for fakes); FAKE images have one only when the builder
+    /// matched classes (a class-conditional generator), so the FAKE breakdown says which generated classes
+    /// pass for real. Empty for other folders or fakes without classes. Images come in file-name order, as
+    /// the manifest lists them.</summary>
+    public static IReadOnlyList<(string Class, int Count, double Accuracy)> PerClass(string spec, ImageSet data, IReadOnlyList<double> pFake, int label)
     {
         var r = DatasetRef.Parse(DetectionData.WithoutPrefix(spec));
         if (r.Path is null) return [];
         string split = DatasetCatalog.SplitName(r.Split ?? Split.Test);
         string manifest = Path.Combine(r.Path, DatasetBuilder.ManifestFile);
         if (!File.Exists(manifest)) return [];
-        string prefix = $"{split}/{DetectionData.Real}/";
+        string prefix = $"{split}/{(label == DetectionData.FakeLabel ? DetectionData.Fake : DetectionData.Real)}/";
         string?[] classes;
         try
         {
@@ -103,11 +106,12 @@ public static class DetectionMetrics
                            .OrderBy(f => f.Path, StringComparer.Ordinal).Select(f => f.Class).ToArray();
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { return []; }
-        int[] real = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == DetectionData.RealLabel).ToArray();
-        if (classes.Length != real.Length || classes.Any(c => c is null)) return [];
-        return real.Select((img, k) => (Class: classes[k]!, Correct: pFake[img] < 0.5))
-                   .GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
-                   .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
+        int[] images = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == label).ToArray();
+        if (classes.Length != images.Length || classes.Any(c => c is null)) return [];
+        bool fake = label == DetectionData.FakeLabel;
+        return images.Select((img, k) => (Class: classes[k]!, Correct: pFake[img] >= 0.5 == fake))
+                     .GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
+                     .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
     }
 
     public static DetectionReport Evaluate(IClassifier model, ImageSet data, CancellationToken cancel = default)

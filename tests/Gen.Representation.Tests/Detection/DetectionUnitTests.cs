@@ -39,6 +39,35 @@ public sealed class DetectionUnitTests
     }
 
     [Fact]
+    public void PerClass_FromTheManifest_ForRealAndClassMatchedFakes()
+    {
+        // Test split: REAL a,b,a (files 0–2) and FAKE b,a,b (files 0–2), listed out of order in the manifest;
+        // a train entry and a class-less set must not count.
+        using var tmp = new TempDir();
+        string ds = tmp.File("ds");
+        Directory.CreateDirectory(ds);
+        string Entry(string path, string? cls) => cls is null ? $"{{\"path\":\"{path}\"}}" : $"{{\"path\":\"{path}\",\"class\":\"{cls}\"}}";
+        string[] files =
+        [
+            Entry("test/FAKE/000002.png", "b"), Entry("test/REAL/000001.png", "b"), Entry("train/REAL/000000.png", "b"),
+            Entry("test/REAL/000000.png", "a"), Entry("test/FAKE/000000.png", "b"), Entry("test/REAL/000002.png", "a"),
+            Entry("test/FAKE/000001.png", "a"),
+        ];
+        File.WriteAllText(Path.Combine(ds, DatasetBuilder.ManifestFile), $"{{\"files\":[{string.Join(",", files)}]}}");
+        // DetectionData order: REAL files by name, then FAKE files by name.
+        int[] labels = [0, 0, 0, 1, 1, 1];
+        var set = new ImageSet("ds", new byte[6 * 4], labels, 1, 2, 2, [DetectionData.Real, DetectionData.Fake], "test");
+        double[] p = [0.2, 0.9, 0.6, 0.7, 0.1, 0.5];   // REAL: a right, b wrong, a wrong; FAKE: b right, a wrong, b right (≥ 0.5 is FAKE)
+        var real = DetectionMetrics.PerClass(ds, set, p, DetectionData.RealLabel);
+        Assert.Equal([("a", 2, 0.5), ("b", 1, 0.0)], real);
+        var fake = DetectionMetrics.PerClass(ds, set, p, DetectionData.FakeLabel);
+        Assert.Equal([("a", 1, 0.0), ("b", 2, 1.0)], fake);
+
+        File.WriteAllText(Path.Combine(ds, DatasetBuilder.ManifestFile), $"{{\"files\":[{string.Join(",", files.Select(f => f.Replace(",\"class\":\"b\"", "")))}]}}");
+        Assert.Empty(DetectionMetrics.PerClass(ds, set, p, DetectionData.FakeLabel));   // a fake without its class: no breakdown
+    }
+
+    [Fact]
     public void RocAuc_PerfectReversedTiedAndPairCount()
     {
         bool[] y = [false, false, true, true];

@@ -159,7 +159,8 @@ public static class DetectCommands
             ImageSet set = DetectionData.Load(r.GetValue(data)!, Split.Test, new SyncProgress<string>(m => c.Err.WriteLine(m)));
             double[] scores = DetectionMetrics.Scores(classifier, set, cancel: c.Cancel);
             DetectionReport rep = DetectionMetrics.Report(set.Labels.Select(l => l == DetectionData.FakeLabel).ToArray(), scores);
-            var perClass = DetectionMetrics.RealPerClass(r.GetValue(data)!, set, scores);
+            var perClass = DetectionMetrics.PerClass(r.GetValue(data)!, set, scores, DetectionData.RealLabel);
+            var fakePerClass = DetectionMetrics.PerClass(r.GetValue(data)!, set, scores, DetectionData.FakeLabel);
             string file = Gen.Pipeline.Onnx.OnnxModels.IsOnnxPath(path) ? path : Checkpoint.ResolvePath(path);
             if (r.GetValue(json))
             {
@@ -171,6 +172,7 @@ public static class DetectCommands
                     confusion = new { tp = rep.TruePositive, fp = rep.FalsePositive, fn = rep.FalseNegative, tn = rep.TrueNegative },
                     positive = DetectionData.Fake, threshold = 0.5,
                     real_per_class = perClass.Select(x => new { @class = x.Class, count = x.Count, accuracy = x.Accuracy }),
+                    fake_per_class = fakePerClass.Select(x => new { @class = x.Class, count = x.Count, accuracy = x.Accuracy }),
                 });
                 return ExitCodes.Ok;
             }
@@ -183,11 +185,12 @@ public static class DetectCommands
             table.AddRow("REAL", rep.TrueNegative.ToString(CultureInfo.InvariantCulture), rep.FalsePositive.ToString(CultureInfo.InvariantCulture), Pct(rep.RealAccuracy));
             table.AddRow("FAKE", rep.FalseNegative.ToString(CultureInfo.InvariantCulture), rep.TruePositive.ToString(CultureInfo.InvariantCulture), Pct(rep.FakeAccuracy));
             c.Console.Write(table);
-            if (perClass.Count > 0)
+            foreach (var (which, rows) in new[] { (DetectionData.Real, perClass), (DetectionData.Fake, fakePerClass) })
             {
-                var byClass = new Table().Border(TableBorder.Rounded).Title("REAL accuracy by class");
+                if (rows.Count == 0) continue;
+                var byClass = new Table().Border(TableBorder.Rounded).Title($"{which} accuracy by class");
                 foreach (string h in new[] { "class", "images", "accuracy" }) byClass.AddColumn(h);
-                foreach (var x in perClass) byClass.AddRow(Markup.Escape(x.Class), x.Count.ToString(CultureInfo.InvariantCulture), Pct(x.Accuracy));
+                foreach (var x in rows) byClass.AddRow(Markup.Escape(x.Class), x.Count.ToString(CultureInfo.InvariantCulture), Pct(x.Accuracy));
                 c.Console.Write(byClass);
             }
             return ExitCodes.Ok;
