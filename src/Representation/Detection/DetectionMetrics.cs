@@ -2,6 +2,7 @@
 // counts at p(fake) ≥ 0.5, accuracy, precision, recall, F1, and ROC-AUC as the Mann–Whitney statistic
 // (the probability that a random FAKE scores above a random REAL, ties counting one half).
 using Gen.Pipeline;
+using Gen.Pipeline.Classifier;
 using Gen.Pipeline.Data;
 using Gen.Pipeline.Methods;
 using static TorchSharp.torch;
@@ -112,6 +113,32 @@ public static class DetectionMetrics
         return images.Select((img, k) => (Class: classes[k]!, Correct: pFake[img] >= 0.5 == fake))
                      .GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
                      .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
+    }
+
+    /// <summary>The real dataset a set written by `gen detect build-dataset` drew its REAL test images from
+    /// (the manifest's real.test, e.g. "fashion-mnist:test"), or null for other folders.</summary>
+    public static string? RealSource(string spec)
+    {
+        var r = DatasetRef.Parse(DetectionData.WithoutPrefix(spec));
+        string? manifest = r.Path is null ? null : Path.Combine(r.Path, DatasetBuilder.ManifestFile);
+        if (manifest is null || !File.Exists(manifest)) return null;
+        try { return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["real"]?["test"]?.GetValue<string>(); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { return null; }
+    }
+
+    /// <summary>The detector's accuracy on the FAKE images grouped by the class a judge (the dataset's
+    /// reference classifier) sees in each: for fakes that carry no class of their own. Empty when the
+    /// judge takes images of another shape.</summary>
+    public static IReadOnlyList<(string Class, int Count, double Accuracy)> FakePerJudgedClass(IClassifier judge, ImageSet data, IReadOnlyList<double> pFake, CancellationToken cancel = default)
+    {
+        if (judge.Channels != data.Channels || judge.Height != data.Height || judge.Width != data.Width) return [];
+        int[] fakes = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == DetectionData.FakeLabel).ToArray();
+        if (fakes.Length == 0) return [];
+        ImageSet fakeSet = data.Select(fakes);
+        int[] judged = ClassifierEval.Evaluate(judge, fakeSet, cancel: cancel).Predictions;
+        return fakes.Select((img, k) => (Class: judge.ClassNames[judged[k]], Correct: pFake[img] >= 0.5))
+                    .GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
     }
 
     public static DetectionReport Evaluate(IClassifier model, ImageSet data, CancellationToken cancel = default)

@@ -67,6 +67,39 @@ public sealed class DetectionUnitTests
         Assert.Empty(DetectionMetrics.PerClass(ds, set, p, DetectionData.FakeLabel));   // a fake without its class: no breakdown
     }
 
+    /// <summary>A 1×2×2 judge: class "bright" when the first pixel is above ½, else "dark".</summary>
+    private sealed class BrightnessJudge : IClassifier
+    {
+        public int Channels => 1;
+        public int Height => 2;
+        public int Width => 2;
+        public IReadOnlyList<string> ClassNames => ["dark", "bright"];
+        public int Classes => 2;
+        public string TrainingData => "";
+        public Tensor Logits(Tensor images01)
+        {
+            Tensor bright = images01.flatten(1).select(1, 0).gt(0.5).to_type(ScalarType.Float32);
+            return stack([bright.neg().add(1), bright], 1);
+        }
+    }
+
+    [Fact]
+    public void FakePerJudgedClass_GroupsTheFakesByTheJudgesClass()
+    {
+        // REAL, FAKE, FAKE, REAL, FAKE, FAKE: first pixels 0, 255, 0, 255, 255, 0 → fakes bright, dark, bright, dark.
+        byte[] px = new byte[6 * 4];
+        byte[] first = [0, 255, 0, 255, 255, 0];
+        for (int i = 0; i < 6; i++) px[4 * i] = first[i];
+        var set = new ImageSet("ds", px, [0, 1, 1, 0, 1, 1], 1, 2, 2, [DetectionData.Real, DetectionData.Fake], "test");
+        double[] p = [0.9, 0.8, 0.1, 0.0, 0.3, 0.6];    // fakes: bright caught, dark missed, bright missed, dark caught
+        var groups = DetectionMetrics.FakePerJudgedClass(new BrightnessJudge(), set, p);
+        Assert.Equal([("bright", 2, 0.5), ("dark", 2, 0.5)], groups);
+        double[] p2 = [0.9, 0.8, 0.1, 0.0, 0.7, 0.2];   // both bright fakes caught, both dark missed
+        Assert.Equal([("bright", 2, 1.0), ("dark", 2, 0.0)], DetectionMetrics.FakePerJudgedClass(new BrightnessJudge(), set, p2));
+        var wide = new ImageSet("wide", new byte[2 * 9], [1, 1], 1, 3, 3, [DetectionData.Real, DetectionData.Fake], "test");
+        Assert.Empty(DetectionMetrics.FakePerJudgedClass(new BrightnessJudge(), wide, [0.9, 0.9]));   // another shape: no judge
+    }
+
     [Fact]
     public void RocAuc_PerfectReversedTiedAndPairCount()
     {

@@ -161,6 +161,18 @@ public static class DetectCommands
             DetectionReport rep = DetectionMetrics.Report(set.Labels.Select(l => l == DetectionData.FakeLabel).ToArray(), scores);
             var perClass = DetectionMetrics.PerClass(r.GetValue(data)!, set, scores, DetectionData.RealLabel);
             var fakePerClass = DetectionMetrics.PerClass(r.GetValue(data)!, set, scores, DetectionData.FakeLabel);
+            string? fakeClassesBy = fakePerClass.Count > 0 ? "manifest" : null;
+            if (fakePerClass.Count == 0 && DetectionMetrics.RealSource(r.GetValue(data)!) is { } source)
+            {
+                // Unconditional fakes carry no class: the dataset's reference classifier gives them one.
+                IClassifier? judge = registry.ReferenceClassifier(source);
+                try
+                {
+                    if (judge is not null && DetectionMetrics.FakePerJudgedClass(judge, set, scores, c.Cancel) is { Count: > 0 } judged)
+                        (fakePerClass, fakeClassesBy) = (judged, "reference classifier");
+                }
+                finally { (judge as IDisposable)?.Dispose(); }
+            }
             string file = Gen.Pipeline.Onnx.OnnxModels.IsOnnxPath(path) ? path : Checkpoint.ResolvePath(path);
             if (r.GetValue(json))
             {
@@ -173,6 +185,7 @@ public static class DetectCommands
                     positive = DetectionData.Fake, threshold = 0.5,
                     real_per_class = perClass.Select(x => new { @class = x.Class, count = x.Count, accuracy = x.Accuracy }),
                     fake_per_class = fakePerClass.Select(x => new { @class = x.Class, count = x.Count, accuracy = x.Accuracy }),
+                    fake_classes_by = fakeClassesBy,
                 });
                 return ExitCodes.Ok;
             }
@@ -188,7 +201,8 @@ public static class DetectCommands
             foreach (var (which, rows) in new[] { (DetectionData.Real, perClass), (DetectionData.Fake, fakePerClass) })
             {
                 if (rows.Count == 0) continue;
-                var byClass = new Table().Border(TableBorder.Rounded).Title($"{which} accuracy by class");
+                string title = which == DetectionData.Fake && fakeClassesBy == "reference classifier" ? "FAKE accuracy by judged class" : $"{which} accuracy by class";
+                var byClass = new Table().Border(TableBorder.Rounded).Title(title);
                 foreach (string h in new[] { "class", "images", "accuracy" }) byClass.AddColumn(h);
                 foreach (var x in rows) byClass.AddRow(Markup.Escape(x.Class), x.Count.ToString(CultureInfo.InvariantCulture), Pct(x.Accuracy));
                 c.Console.Write(byClass);
