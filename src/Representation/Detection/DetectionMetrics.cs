@@ -84,46 +84,17 @@ public static class DetectionMetrics
     }
 
     /// <summary>For a set written by `gen detect build-dataset`: the accuracy on the test images of one
-    /// label (REAL or FAKE) per source class, from the manifest. REAL images have the class of their real
+    /// label (REAL or FAKE) per source class, from its manifest. REAL images have the class of their real
     /// image (which real classes a detector mistakes for fakes); FAKE images have one only when the builder
     /// matched classes (a class-conditional generator), so the FAKE breakdown says which generated classes
-    /// pass for real. Empty for other folders or fakes without classes. Images come in file-name order, as
-    /// the manifest lists them.</summary>
-    public static IReadOnlyList<(string Class, int Count, double Accuracy)> PerClass(string spec, ImageSet data, IReadOnlyList<double> pFake, int label)
+    /// pass for real. Empty without a manifest or for fakes without classes.</summary>
+    public static IReadOnlyList<(string Class, int Count, double Accuracy)> PerClass(BuiltSetManifest? manifest, ImageSet data, IReadOnlyList<double> pFake, int label)
     {
-        var r = DatasetRef.Parse(DetectionData.WithoutPrefix(spec));
-        if (r.Path is null) return [];
-        string split = DatasetCatalog.SplitName(r.Split ?? Split.Test);
-        string manifest = Path.Combine(r.Path, DatasetBuilder.ManifestFile);
-        if (!File.Exists(manifest)) return [];
-        string prefix = $"{split}/{(label == DetectionData.FakeLabel ? DetectionData.Fake : DetectionData.Real)}/";
-        string?[] classes;
-        try
-        {
-            var files = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["files"]?.AsArray();
-            if (files is null) return [];
-            classes = files.Select(f => (Path: f?["path"]?.GetValue<string>() ?? "", Class: f?["class"]?.GetValue<string>()))
-                           .Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal))
-                           .OrderBy(f => f.Path, StringComparer.Ordinal).Select(f => f.Class).ToArray();
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { return []; }
+        string?[] classes = manifest?.TestClasses(label) ?? [];
         int[] images = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == label).ToArray();
-        if (classes.Length != images.Length || classes.Any(c => c is null)) return [];
+        if (images.Length == 0 || classes.Length != images.Length || classes.Any(c => c is null)) return [];
         bool fake = label == DetectionData.FakeLabel;
-        return images.Select((img, k) => (Class: classes[k]!, Correct: pFake[img] >= 0.5 == fake))
-                     .GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
-                     .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
-    }
-
-    /// <summary>The real dataset a set written by `gen detect build-dataset` drew its REAL test images from
-    /// (the manifest's real.test, e.g. "fashion-mnist:test"), or null for other folders.</summary>
-    public static string? RealSource(string spec)
-    {
-        var r = DatasetRef.Parse(DetectionData.WithoutPrefix(spec));
-        string? manifest = r.Path is null ? null : Path.Combine(r.Path, DatasetBuilder.ManifestFile);
-        if (manifest is null || !File.Exists(manifest)) return null;
-        try { return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["real"]?["test"]?.GetValue<string>(); }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { return null; }
+        return Grouped(images.Select((img, k) => (classes[k]!, pFake[img] >= 0.5 == fake)));
     }
 
     /// <summary>The detector's accuracy on the FAKE images grouped by the class a judge (the dataset's
@@ -134,16 +105,69 @@ public static class DetectionMetrics
         if (judge.Channels != data.Channels || judge.Height != data.Height || judge.Width != data.Width) return [];
         int[] fakes = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == DetectionData.FakeLabel).ToArray();
         if (fakes.Length == 0) return [];
-        ImageSet fakeSet = data.Select(fakes);
-        int[] judged = ClassifierEval.Evaluate(judge, fakeSet, cancel: cancel).Predictions;
-        return fakes.Select((img, k) => (Class: judge.ClassNames[judged[k]], Correct: pFake[img] >= 0.5))
-                    .GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
-                    .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
+        int[] judged = ClassifierEval.Evaluate(judge, data.Select(fakes), cancel: cancel).Predictions;
+        return Grouped(fakes.Select((img, k) => (judge.ClassNames[judged[k]], pFake[img] >= 0.5)));
     }
+
+    /// <summary>Count and accuracy per class, classes in ordinal order.</summary>
+    private static List<(string Class, int Count, double Accuracy)> Grouped(IEnumerable<(string Class, bool Correct)> items) =>
+        items.GroupBy(x => x.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
+             .Select(g => (g.Key, g.Count(), (double)g.Count(x => x.Correct) / g.Count())).ToList();
 
     public static DetectionReport Evaluate(IClassifier model, ImageSet data, CancellationToken cancel = default)
     {
         double[] s = Scores(model, data, cancel: cancel);
         return Report(data.Labels.Select(l => l == DetectionData.FakeLabel).ToArray(), s);
+    }
+}
+
+/// <summary>The manifest of a set written by `gen detect build-dataset`, read once, with the split a
+/// command evaluates.</summary>
+public sealed class BuiltSetManifest
+{
+    private readonly System.Text.Json.Nodes.JsonNode _root;
+    private readonly string _split;
+
+    private BuiltSetManifest(System.Text.Json.Nodes.JsonNode root, string split) => (_root, _split) = (root, split);
+
+    /// <summary>The manifest of a dataset folder (a `cifake:` prefix and a split suffix allowed), or null
+    /// when the folder has none or it does not parse.</summary>
+    public static BuiltSetManifest? Open(string spec)
+    {
+        var r = DatasetRef.Parse(DetectionData.WithoutPrefix(spec));
+        if (r.Path is null) return null;
+        string file = Path.Combine(r.Path, DatasetBuilder.ManifestFile);
+        if (!File.Exists(file)) return null;
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file)) is { } root
+                ? new BuiltSetManifest(root, DatasetCatalog.SplitName(r.Split ?? Split.Test)) : null;
+        }
+        catch (System.Text.Json.JsonException) { return null; }
+    }
+
+    /// <summary>The real dataset the REAL test images came from (real.test, e.g. "fashion-mnist:test").</summary>
+    public string? RealSource
+    {
+        get
+        {
+            try { return _root["real"]?["test"]?.GetValue<string>(); }
+            catch (InvalidOperationException) { return null; }
+        }
+    }
+
+    /// <summary>The class of each image of one label in the split, in file-name order (the order the
+    /// images are read in); null where an image has none. Empty when the manifest lists no files.</summary>
+    public string?[] TestClasses(int label)
+    {
+        string prefix = $"{_split}/{(label == DetectionData.FakeLabel ? DetectionData.Fake : DetectionData.Real)}/";
+        try
+        {
+            if (_root["files"]?.AsArray() is not { } files) return [];
+            return files.Select(f => (Path: f?["path"]?.GetValue<string>() ?? "", Class: f?["class"]?.GetValue<string>()))
+                        .Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal))
+                        .OrderBy(f => f.Path, StringComparer.Ordinal).Select(f => f.Class).ToArray();
+        }
+        catch (InvalidOperationException) { return []; }
     }
 }

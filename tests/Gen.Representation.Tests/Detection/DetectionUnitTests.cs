@@ -58,13 +58,13 @@ public sealed class DetectionUnitTests
         int[] labels = [0, 0, 0, 1, 1, 1];
         var set = new ImageSet("ds", new byte[6 * 4], labels, 1, 2, 2, [DetectionData.Real, DetectionData.Fake], "test");
         double[] p = [0.2, 0.9, 0.6, 0.7, 0.1, 0.5];   // REAL: a right, b wrong, a wrong; FAKE: b right, a wrong, b right (≥ 0.5 is FAKE)
-        var real = DetectionMetrics.PerClass(ds, set, p, DetectionData.RealLabel);
+        var real = DetectionMetrics.PerClass(BuiltSetManifest.Open(ds), set, p, DetectionData.RealLabel);
         Assert.Equal([("a", 2, 0.5), ("b", 1, 0.0)], real);
-        var fake = DetectionMetrics.PerClass(ds, set, p, DetectionData.FakeLabel);
+        var fake = DetectionMetrics.PerClass(BuiltSetManifest.Open(ds), set, p, DetectionData.FakeLabel);
         Assert.Equal([("a", 1, 0.0), ("b", 2, 1.0)], fake);
 
         File.WriteAllText(Path.Combine(ds, DatasetBuilder.ManifestFile), $"{{\"files\":[{string.Join(",", files.Select(f => f.Replace(",\"class\":\"b\"", "")))}]}}");
-        Assert.Empty(DetectionMetrics.PerClass(ds, set, p, DetectionData.FakeLabel));   // a fake without its class: no breakdown
+        Assert.Empty(DetectionMetrics.PerClass(BuiltSetManifest.Open(ds), set, p, DetectionData.FakeLabel));   // a fake without its class: no breakdown
     }
 
     /// <summary>A 1×2×2 judge: class "bright" when the first pixel is above ½, else "dark".</summary>

@@ -159,10 +159,11 @@ public static class DetectCommands
             ImageSet set = DetectionData.Load(r.GetValue(data)!, Split.Test, new SyncProgress<string>(m => c.Err.WriteLine(m)));
             double[] scores = DetectionMetrics.Scores(classifier, set, cancel: c.Cancel);
             DetectionReport rep = DetectionMetrics.Report(set.Labels.Select(l => l == DetectionData.FakeLabel).ToArray(), scores);
-            var perClass = DetectionMetrics.PerClass(r.GetValue(data)!, set, scores, DetectionData.RealLabel);
-            var fakePerClass = DetectionMetrics.PerClass(r.GetValue(data)!, set, scores, DetectionData.FakeLabel);
+            BuiltSetManifest? manifest = BuiltSetManifest.Open(r.GetValue(data)!);
+            var perClass = DetectionMetrics.PerClass(manifest, set, scores, DetectionData.RealLabel);
+            var fakePerClass = DetectionMetrics.PerClass(manifest, set, scores, DetectionData.FakeLabel);
             string? fakeClassesBy = fakePerClass.Count > 0 ? "manifest" : null;
-            if (fakePerClass.Count == 0 && DetectionMetrics.RealSource(r.GetValue(data)!) is { } source)
+            if (fakePerClass.Count == 0 && manifest?.RealSource is { } source)
             {
                 // Unconditional fakes carry no class: the dataset's reference classifier gives them one.
                 IClassifier? judge = registry.ReferenceClassifier(source);
